@@ -1,0 +1,148 @@
+/**
+ * @file Elementwise ops with broadcasting (add … where, comparisons) and their backward rules.
+ * Every rule is written with these same ops, so it can be differentiated again; e.g. tanh's rule
+ * g·(1 − out²) is a product of tape tensors, whose own derivative brings −2·out·g·(1 − out²).
+ */
+import { Tensor } from '../tensor.ts';
+import { record, type Rule } from '../autograd.ts';
+import type { BinaryOp, CompareOp, Prim, UnaryOp } from '../prims.ts';
+import { launch, grid1d } from '../../kernels/registry.ts';
+import { mapKernel, MAP_WG, MAX_DIMS } from '../../kernels/map.wgsl.ts';
+import { broadcastShapes, broadcastStrides, fmt, sameShape } from './shape.ts';
+import { sum } from './reduce.ts';
+import { reshape } from './layout.ts';
+
+export type TensorLike = Tensor | number;
+
+/** Launches the map kernel over `inputs` broadcast to `shape`; no tape. */
+export function mapRaw(expr: string, inputs: Tensor[], shape: readonly number[], p: { p0?: number; p1?: number; k0?: number; k1?: number; lib?: string } = {}): Tensor {
+  const out = Tensor.empty(shape);
+  if (out.size === 0) return out;
+  const bcast = inputs.some((t) => !sameShape(t.shape, shape));
+  if (bcast && shape.length > MAX_DIMS) throw new Error(`broadcasting supports at most ${MAX_DIMS} dimensions, got ${fmt(shape)}`);
+  const pad = (v: number[]) => [...v, ...new Array(MAX_DIMS - v.length).fill(0)];
+  const uniforms: Record<string, number | number[]> = { n: out.size, p0: p.p0 ?? 0, p1: p.p1 ?? 0, k0: p.k0 ?? 0, k1: p.k1 ?? 0, shape: pad([...shape]) };
+  const buffers: Record<string, { buffer: GPUBuffer; offset: number; bytes: number }> = { out: out.ref };
+  inputs.forEach((t, k) => {
+    buffers[`x${k}_buf`] = t.ref;
+    if (bcast) uniforms[`s${k}`] = pad(broadcastStrides(t.shape, shape));
+  });
+  launch(mapKernel, { expr, arity: inputs.length, ndim: bcast ? shape.length : 0, bcast, lib: p.lib }, {
+    buffers, uniforms, grid: grid1d(out.size, MAP_WG),
+  });
+  return out;
+}
+
+/** A tensor filled with `value` (no tape). */
+export function full(shape: readonly number[], value: number): Tensor {
+  return mapRaw('u.p0', [], shape, { p0: value });
+}
+
+export function scalarLike(v: TensorLike): Tensor {
+  return typeof v === 'number' ? full([], v) : v;
+}
+
+const BINARY_EXPR: Record<BinaryOp, string> = {
+  add: 'x0 + x1', sub: 'x0 - x1', mul: 'x0 * x1', div: 'x0 / x1', pow: 'powf(x0, x1)',
+};
+const UNARY_EXPR: Record<UnaryOp, string> = {
+  neg: '-x0', exp: 'exp(x0)', log: 'log(x0)', sqrt: 'sqrt(x0)', rsqrt: 'inverseSqrt(x0)', abs: 'abs(x0)',
+  relu: 'max(x0, 0.0)', tanh: 'tanhf(x0)', sigmoid: 'sigmoidf(x0)',
+};
+const COMPARE_EXPR: Record<CompareOp, string> = {
+  gt: '>', ge: '>=', lt: '<', le: '<=', eq: '==', ne: '!=',
+};
+
+function binary(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
+  if (typeof a === 'number' && typeof b === 'number') throw new Error(`${op}: at least one operand must be a Tensor`);
+  const ta = scalarLike(a), tb = scalarLike(b);
+  const shape = broadcastShapes(op, ta.shape, tb.shape);
+  return record(op, {}, [ta, tb], mapRaw(BINARY_EXPR[op], [ta, tb], shape));
+}
+
+function unary(op: UnaryOp, a: Tensor): Tensor {
+  return record(op, {}, [a], mapRaw(UNARY_EXPR[op], [a], a.shape));
+}
+
+export const add = (a: TensorLike, b: TensorLike) => binary('add', a, b);
+export const sub = (a: TensorLike, b: TensorLike) => binary('sub', a, b);
+export const mul = (a: TensorLike, b: TensorLike) => binary('mul', a, b);
+export const div = (a: TensorLike, b: TensorLike) => binary('div', a, b);
+/** a^b elementwise; negative bases need integer exponents (else NaN, as in PyTorch). */
+export const pow = (a: TensorLike, b: TensorLike) => binary('pow', a, b);
+export const neg = (a: Tensor) => unary('neg', a);
+export const exp = (a: Tensor) => unary('exp', a);
+export const log = (a: Tensor) => unary('log', a);
+export const sqrt = (a: Tensor) => unary('sqrt', a);
+export const rsqrt = (a: Tensor) => unary('rsqrt', a);
+export const abs = (a: Tensor) => unary('abs', a);
+export const relu = (a: Tensor) => unary('relu', a);
+export const tanh = (a: Tensor) => unary('tanh', a);
+export const sigmoid = (a: Tensor) => unary('sigmoid', a);
+
+/** max(x, 0) + slope·min(x, 0), PyTorch's LeakyReLU (default slope 0.01). */
+export function leakyRelu(a: Tensor, slope = 0.01): Tensor {
+  return record('leakyRelu', { slope }, [a], mapRaw('select(x0 * u.p0, x0, x0 > 0.0)', [a], a.shape, { p0: slope }));
+}
+
+function compare(op: CompareOp, a: TensorLike, b: TensorLike): Tensor {
+  const ta = scalarLike(a), tb = scalarLike(b);
+  const shape = broadcastShapes(op, ta.shape, tb.shape);
+  return record('compare', { op }, [ta, tb], mapRaw(`select(0.0, 1.0, x0 ${COMPARE_EXPR[op]} x1)`, [ta, tb], shape));
+}
+/** Comparisons return 0/1 float masks and carry no gradient. */
+export const gt = (a: TensorLike, b: TensorLike) => compare('gt', a, b);
+export const ge = (a: TensorLike, b: TensorLike) => compare('ge', a, b);
+export const lt = (a: TensorLike, b: TensorLike) => compare('lt', a, b);
+export const le = (a: TensorLike, b: TensorLike) => compare('le', a, b);
+export const eq = (a: TensorLike, b: TensorLike) => compare('eq', a, b);
+export const ne = (a: TensorLike, b: TensorLike) => compare('ne', a, b);
+
+/** cond ≠ 0 ? a : b, broadcasting all three. */
+export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
+  const tc = scalarLike(cond), ta = scalarLike(a), tb = scalarLike(b);
+  const shape = broadcastShapes('where', tc.shape, ta.shape, tb.shape);
+  return record('where', {}, [tc, ta, tb], mapRaw('select(x2, x1, x0 != 0.0)', [tc, ta, tb], shape));
+}
+
+/** Sums `g` over the dimensions that broadcasting added to reach `shape` (the adjoint of broadcasting). */
+export function unbroadcast(g: Tensor, shape: readonly number[]): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  const lead = g.ndim - shape.length;
+  const axes: number[] = [];
+  for (let d = 0; d < g.ndim; d++) {
+    if (d < lead || (shape[d - lead] === 1 && g.shape[d] !== 1)) axes.push(d);
+  }
+  const s = axes.length ? sum(g, axes, true) : g;
+  return reshape(s, shape);
+}
+
+type EwPrim = BinaryOp | UnaryOp | 'leakyRelu' | 'compare' | 'where';
+
+// d/dx of each op, with `out` reused where it is cheaper (exp, sqrt, tanh, sigmoid).
+export const elementwiseRules: { [P in EwPrim]: Rule<P> } = {
+  add: (g, [a, b]) => [unbroadcast(g, a.shape), unbroadcast(g, b.shape)],
+  sub: (g, [a, b]) => [unbroadcast(g, a.shape), unbroadcast(neg(g), b.shape)],
+  mul: (g, [a, b]) => [unbroadcast(mul(g, b), a.shape), unbroadcast(mul(g, a), b.shape)],
+  // d(a/b) = g/b, −g·a/b²
+  div: (g, [a, b]) => [unbroadcast(div(g, b), a.shape), unbroadcast(neg(div(mul(g, a), mul(b, b))), b.shape)],
+  // d(a^b)/da = b·a^(b−1);  d(a^b)/db = a^b·ln a (only where a > 0; PyTorch gives NaN/0 elsewhere)
+  pow: (g, [a, b], out) => [
+    unbroadcast(mul(g, mul(b, pow(a, sub(b, 1)))), a.shape),
+    b.requiresGrad ? unbroadcast(mul(g, mul(out, log(where(gt(a, 0), a, 1)))), b.shape) : null,
+  ],
+  neg: (g) => [neg(g)],
+  exp: (g, _, out) => [mul(g, out)],
+  log: (g, [a]) => [div(g, a)],
+  sqrt: (g, _, out) => [div(mul(g, 0.5), out)], // ½/√a
+  rsqrt: (g, _, out) => [mul(g, mul(-0.5, mul(out, mul(out, out))))], // −½·a^(−3/2)
+  abs: (g, [a]) => [mul(g, sub(gt(a, 0), lt(a, 0)))], // sign(a); 0 at 0 like PyTorch
+  relu: (g, [a]) => [mul(g, gt(a, 0))],
+  leakyRelu: (g, [a], _, { slope }) => [mul(g, where(gt(a, 0), 1, slope))],
+  tanh: (g, _, out) => [mul(g, sub(1, mul(out, out)))],
+  sigmoid: (g, _, out) => [mul(g, mul(out, sub(1, out)))],
+  compare: () => [null, null],
+  where: (g, [c, a, b]) => [null, unbroadcast(where(c, g, 0), a.shape), unbroadcast(where(c, 0, g), b.shape)],
+};
+
+export type { Prim };

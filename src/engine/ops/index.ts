@@ -1,0 +1,12 @@
+/** @file All op functions (re-exports only). */
+export {
+  add, sub, mul, div, pow, neg, exp, log, sqrt, rsqrt, abs, relu, leakyRelu, tanh, sigmoid,
+  gt, ge, lt, le, eq, ne, where, unbroadcast, type TensorLike,
+} from './elementwise.ts';
+export { reshape, permute, expand, slice, pad, concat, transpose, flatten, unsqueeze, squeeze } from './layout.ts';
+export { sum, mean, max } from './reduce.ts';
+export { matmul } from './matmul.ts';
+export {
+  tensor, full, zeros, ones, zerosLike, onesLike, arange, rand, randn, manualSeed, getRngState, setRngState,
+  type NestedArray, type RandomOptions,
+} from './creation.ts';

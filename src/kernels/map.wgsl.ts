@@ -1,0 +1,90 @@
+/**
+ * @file The elementwise kernel family: out[i] = EXPR(x0, x1, x2) for up to three inputs with NumPy
+ * broadcasting. Specialised by the expression, the arity, the rank and whether any input broadcasts:
+ * the contiguous case does no index arithmetic; the broadcast case unrolls the index decomposition
+ * (constant indices only) and reads each input through its own strides (0 on broadcast dimensions).
+ * Also serves fills (arity 0) and arange / random (EXPR may use `fi`, the flat index as f32, and `i`).
+ */
+import { kernel } from './registry.ts';
+
+export interface MapSpec {
+  expr: string;
+  arity: number;
+  ndim: number;
+  bcast: boolean;
+  /** Extra WGSL functions the expression calls. */
+  lib?: string;
+}
+
+const WG = 256;
+export const MAP_WG = WG;
+export const MAX_DIMS = 8;
+
+/** Helpers the expressions may call. */
+export const MATH_LIB = /* wgsl */ `
+// x^y with PyTorch's rules for negative bases with integer exponents and 0^0 = 1.
+fn powf(x: f32, y: f32) -> f32 {
+  if (y == 0.0) { return 1.0; }
+  if (y == round(y)) {
+    let r = pow(abs(x), y);
+    if (x < 0.0 && (i32(y) & 1) == 1) { return -r; }
+    return r;
+  }
+  return pow(x, y);
+}
+// tanh through exp(-2|x|): never overflows, accurate near 0 as 1 - e over 1 + e.
+fn tanhf(x: f32) -> f32 {
+  let e = exp(-2.0 * abs(x));
+  return sign(x) * (1.0 - e) / (1.0 + e);
+}
+// The logistic function without overflow for large |x|.
+fn sigmoidf(x: f32) -> f32 {
+  if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
+  let e = exp(x);
+  return e / (1.0 + e);
+}
+`;
+
+const comp = ['x', 'y', 'z', 'w'];
+
+export const mapKernel = kernel<MapSpec>('map', ({ expr, arity, ndim, bcast, lib }) => {
+  const ins = Array.from({ length: arity }, (_, k) => k);
+  const strideFields = bcast ? ins.map((k) => `  s${k}: array<vec4<u32>, 2>,`).join('\n') : '';
+  const decls = ins.map((k) => `@group(0) @binding(${k + 1}) var<storage, read> x${k}_buf: array<f32>;`).join('\n');
+  let index = '';
+  if (bcast) {
+    index += ins.map((k) => `  var o${k} = 0u;`).join('\n') + '\n  var r = i;\n';
+    for (let d = ndim - 1; d >= 0; d--) {
+      const f = `[${d >> 2}].${comp[d & 3]}`;
+      index += `  { let c = r % u.shape${f}; r = r / u.shape${f};\n`;
+      index += ins.map((k) => `    o${k} = o${k} + c * u.s${k}${f};`).join('\n') + '\n  }\n';
+    }
+  }
+  const loads = ins.map((k) => `  let x${k} = x${k}_buf[${bcast ? `o${k}` : 'i'}];`).join('\n');
+  return /* wgsl */ `
+struct U {
+  n: u32,
+  p0: f32,
+  p1: f32,
+  k0: u32,
+  k1: u32,
+  shape: array<vec4<u32>, 2>,
+${strideFields}
+}
+@group(0) @binding(0) var<uniform> u: U;
+${decls}
+@group(0) @binding(${arity + 1}) var<storage, read_write> out: array<f32>;
+${MATH_LIB}
+${lib ?? ''}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = (wid.y * nwg.x + wid.x) * ${WG}u + lid.x;
+  if (i >= u.n) { return; }
+  let fi = f32(i);
+${index}
+${loads}
+  out[i] = ${expr};
+}
+`;
+});

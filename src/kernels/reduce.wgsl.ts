@@ -1,0 +1,60 @@
+/**
+ * @file Row reductions over a contiguous [rows, len] view: sum or max of each row. Long rows get a
+ * workgroup each (strided partial results, then a tree in workgroup memory: pairwise, so f32 error
+ * grows like log n); short rows get one thread each.
+ */
+import { kernel } from './registry.ts';
+
+export const REDUCE_WG = 256;
+export type ReduceOp = 'sum' | 'max';
+
+const ID: Record<ReduceOp, string> = { sum: '0.0', max: '-3.4028234663852886e38' };
+const COMBINE: Record<ReduceOp, (a: string, b: string) => string> = {
+  sum: (a, b) => `${a} + ${b}`,
+  max: (a, b) => `max(${a}, ${b})`,
+};
+
+export const reduceKernel = kernel<{ op: ReduceOp; perRow: 'workgroup' | 'thread' }>('reduce', ({ op, perRow }) => {
+  const head = /* wgsl */ `
+struct U { rows: u32, len: u32 }
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+`;
+  if (perRow === 'thread') {
+    return head + /* wgsl */ `
+@compute @workgroup_size(${REDUCE_WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>) {
+  let row = (wid.y * nwg.x + wid.x) * ${REDUCE_WG}u + lid.x;
+  if (row >= u.rows) { return; }
+  var acc = ${ID[op]};
+  let base = row * u.len;
+  for (var k = 0u; k < u.len; k++) { acc = ${COMBINE[op]('acc', 'x[base + k]')}; }
+  out[row] = acc;
+}
+`;
+  }
+  return head + /* wgsl */ `
+var<workgroup> part: array<f32, ${REDUCE_WG}>;
+@compute @workgroup_size(${REDUCE_WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>) {
+  let row = wid.y * nwg.x + wid.x;
+  // Uniform control flow: every thread of the group reaches the barriers, even past the last row.
+  let live = row < u.rows;
+  var acc = ${ID[op]};
+  if (live) {
+    let base = row * u.len;
+    for (var k = lid.x; k < u.len; k += ${REDUCE_WG}u) { acc = ${COMBINE[op]('acc', 'x[base + k]')}; }
+  }
+  part[lid.x] = acc;
+  workgroupBarrier();
+  for (var s = ${REDUCE_WG / 2}u; s > 0u; s = s >> 1u) {
+    if (lid.x < s) { part[lid.x] = ${COMBINE[op]('part[lid.x]', 'part[lid.x + s]')}; }
+    workgroupBarrier();
+  }
+  if (live && lid.x == 0u) { out[row] = part[0]; }
+}
+`;
+});
