@@ -19,9 +19,11 @@ export interface TapeNode<P extends Prim = Prim> {
 
 /**
  * A backward rule: given ∂L/∂out (`g`), the op's inputs, its output and params, return ∂L/∂input for
- * each input (null where an input takes no gradient). Rules use differentiable ops only.
+ * each input (null where an input takes no gradient). Rules use differentiable ops only. `needs[i]`
+ * says whether input i leads to a wanted gradient at all: costly rules (conv, matmul) skip the rest —
+ * e.g. the generator's step differentiates through D without computing D's weight gradients.
  */
-export type Rule<P extends Prim> = (g: Tensor, inputs: Tensor[], out: Tensor, params: PrimParams[P]) => (Tensor | null)[];
+export type Rule<P extends Prim> = (g: Tensor, inputs: Tensor[], out: Tensor, params: PrimParams[P], needs: boolean[]) => (Tensor | null)[];
 export type RuleTable = { [P in Prim]: Rule<P> };
 
 let rules: RuleTable | null = null;
@@ -135,11 +137,18 @@ function run(outputs: Tensor[], gradOutputs: (Tensor | null)[], wanted: Set<numb
     accumulate(o, go ? own(go) : H.ones(o.shape));
   });
   const order = reverseTopo(outputs);
+  // needed(t): some wanted tensor is t or lies behind t on the tape. Inputs come after outputs in
+  // `order`, so one backwards sweep settles it.
+  const needed = new Set<number>();
+  for (let i = order.length - 1; i >= 0; i--) {
+    const t = order[i];
+    if (wanted.has(t.id) || t.node?.inputs.some((x) => needed.has(x.id))) needed.add(t.id);
+  }
   const step = () => {
     for (const t of order) {
       const node = t.node;
       const g = grads.get(t.id);
-      if (!node || !g) continue;
+      if (!node || !g || !needed.has(t.id)) continue;
       if (node.freed) {
         throw new Error('grad: trying to backward through the graph a second time (its saved tensors were released). ' +
           'Fix: pass retainGraph: true (or createGraph: true) to the first grad()/backward().');
@@ -149,7 +158,8 @@ function run(outputs: Tensor[], gradOutputs: (Tensor | null)[], wanted: Set<numb
           `Fix: compute gradients inside the same tidy() as the forward pass.`);
       }
       const rule = R[node.prim] as Rule<Prim>;
-      const compute = () => rule(g, node.inputs, t, node.params);
+      const needs = node.inputs.map((x) => x.requiresGrad && needed.has(x.id));
+      const compute = () => rule(g, node.inputs, t, node.params, needs);
       const gin = createGraph ? compute() : tidy(compute);
       if (!retain) node.freed = true;
       const used = new Set<Tensor>();
@@ -158,7 +168,7 @@ function run(outputs: Tensor[], gradOutputs: (Tensor | null)[], wanted: Set<numb
         if (!gi) return;
         if (!createGraph && (gi === g || used.has(gi))) gi = own(gi);
         used.add(gi);
-        if (x.requiresGrad) accumulate(x, gi);
+        if (needs[i]) accumulate(x, gi);
         else if (!createGraph) gi.dispose();
       });
       if (!wanted.has(t.id) && !createGraph) {
@@ -168,7 +178,14 @@ function run(outputs: Tensor[], gradOutputs: (Tensor | null)[], wanted: Set<numb
     }
   };
   if (createGraph) step();
-  else noGrad(step);
+  else {
+    noGrad(step);
+    // Gradients that reached tensors nobody asked for (unwanted leaves, pruned branches): free them.
+    for (const [id, g] of grads) if (!wanted.has(id)) {
+      g.dispose();
+      grads.delete(id);
+    }
+  }
   return grads;
 }
 

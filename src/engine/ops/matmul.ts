@@ -40,5 +40,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 }
 
 export const matmulRules: { matmul: Rule<'matmul'> } = {
-  matmul: (g, [a, b]) => [unbroadcast(matmul(g, transpose(b)), a.shape), unbroadcast(matmul(transpose(a), g), b.shape)],
+  matmul: (g, [a, b], _, __, needs) => [
+    needs[0] ? unbroadcast(matmul(g, transpose(b)), a.shape) : null,
+    needs[1] ? unbroadcast(matmul(transpose(a), g), b.shape) : null,
+  ],
 };
