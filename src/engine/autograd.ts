@@ -149,6 +149,10 @@ function run(outputs: Tensor[], gradOutputs: (Tensor | null)[], wanted: Set<numb
       const node = t.node;
       const g = grads.get(t.id);
       if (!node || !g || !needed.has(t.id)) continue;
+      const needs = node.inputs.map((x) => x.requiresGrad && needed.has(x.id));
+      // A wanted tensor with nothing wanted behind it (grad w.r.t. an intermediate) ends the walk: its
+      // rule is not run, so the tensors behind it may already be disposed.
+      if (!needs.some(Boolean)) continue;
       if (node.freed) {
         throw new Error('grad: trying to backward through the graph a second time (its saved tensors were released). ' +
           'Fix: pass retainGraph: true (or createGraph: true) to the first grad()/backward().');
@@ -158,7 +162,6 @@ function run(outputs: Tensor[], gradOutputs: (Tensor | null)[], wanted: Set<numb
           `Fix: compute gradients inside the same tidy() as the forward pass.`);
       }
       const rule = R[node.prim] as Rule<Prim>;
-      const needs = node.inputs.map((x) => x.requiresGrad && needed.has(x.id));
       const compute = () => rule(g, node.inputs, t, node.params, needs);
       const gin = createGraph ? compute() : tidy(compute);
       if (!retain) node.freed = true;

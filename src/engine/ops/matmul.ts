@@ -17,7 +17,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const [M, K] = a.shape.slice(-2);
   const [K2, N] = b.shape.slice(-2);
   if (K !== K2) throw new Error(`matmul: inner dimensions differ: ${fmt(a.shape)} @ ${fmt(b.shape)} (${K} vs ${K2})`);
-  const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  // Named with both operands' shapes: the batch shapes alone ([2] vs [3]) do not say which call failed.
+  const op = `matmul (batch dimensions of ${fmt(a.shape)} @ ${fmt(b.shape)})`;
+  const batch = broadcastShapes(op, a.shape.slice(0, -2), b.shape.slice(0, -2));
   const nb = sizeOf(batch);
   const out = Tensor.empty([...batch, M, N]);
   if (out.size === 0) return record('matmul', {}, [a, b], out);
