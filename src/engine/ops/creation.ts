@@ -1,8 +1,8 @@
 /**
  * @file Creating tensors: from values (one upload), constants (a fill kernel, no upload), ranges, and
  * seeded random numbers generated on the GPU by a counter-based hash — element i of a draw depends only
- * on (seed, offset + i), with integer arithmetic, so every runtime produces the same bits for uniforms
- * (and the same normals up to the last ulp of log/cos).
+ * on (seed, offset + i), with integer arithmetic, so every runtime produces the same bits for uniforms;
+ * normals use our own ln and cos (+ − × ÷ only), so they agree across drivers to a few ulps.
  */
 import { Tensor, checkShape, sizeOf } from '../tensor.ts';
 import { upload } from '../queue.ts';
@@ -76,6 +76,27 @@ fn pcg(v: u32) -> u32 {
 // Two independent 24-bit uniforms in (0, 1] from (key, counter).
 fn unif(key: u32, c: u32) -> f32 { return (f32(pcg(pcg(c) ^ key) >> 8u) + 1.0) * 5.9604644775390625e-8; }
 fn unif2(key: u32, c: u32) -> f32 { return (f32(pcg(pcg(c) ^ key ^ 0x9e3779b9u) >> 8u) + 1.0) * 5.9604644775390625e-8; }
+// ln u for u in (0, 1] with + − × ÷ only: WGSL's log/cos may be off by ~1e-4 on some drivers
+// (SwiftShader's cos), and normals must match across runtimes. u = m·2^e, m in [0.5, 1);
+// ln m = 2·atanh(s), s = (m − 1)/(m + 1) in [−1/3, 0): the odd series to s^15 is < 1e-8 off.
+fn ln_unit(u: f32) -> f32 {
+  let fe = frexp(u);
+  let s = (fe.fract - 1.0) / (fe.fract + 1.0);
+  let s2 = s * s;
+  let p = 1.0 + s2 * (1.0 / 3.0 + s2 * (0.2 + s2 * (1.0 / 7.0 + s2 * (1.0 / 9.0 + s2 * (1.0 / 11.0 + s2 * (1.0 / 13.0 + s2 / 15.0))))));
+  return 2.0 * s * p + f32(fe.exp) * 0.6931471805599453;
+}
+// cos(2πu): fold u to a in [0, 1/4] (cos(2πa) = −cos(2π(1/2 − a))), then the Taylor series of cos
+// on [0, π/2] to x^14 (error < 1e-9).
+fn cos_2pi(u: f32) -> f32 {
+  var a = abs(u - round(u));
+  var sgn = 1.0;
+  if (a > 0.25) { a = 0.5 - a; sgn = -1.0; }
+  let x = 6.283185307179586 * a;
+  let x2 = x * x;
+  let c = 1.0 - x2 / 2.0 * (1.0 - x2 / 12.0 * (1.0 - x2 / 30.0 * (1.0 - x2 / 56.0 * (1.0 - x2 / 90.0 * (1.0 - x2 / 132.0 * (1.0 - x2 / 182.0))))));
+  return sgn * c;
+}
 `;
 
 /** The global generator: a seed and a running counter (saved in checkpoints for exact resume). */
@@ -121,5 +142,5 @@ export function rand(shape: readonly number[], opts: RandomOptions = {}): Tensor
 
 /** Standard normal (Box–Muller on two uniforms of the same counter). */
 export function randn(shape: readonly number[], opts: RandomOptions = {}): Tensor {
-  return draw(shape, 'sqrt(-2.0 * log(unif(u.k1, u.k0 + i))) * cos(6.283185307179586 * unif2(u.k1, u.k0 + i))', opts);
+  return draw(shape, 'sqrt(-2.0 * ln_unit(unif(u.k1, u.k0 + i))) * cos_2pi(unif2(u.k1, u.k0 + i))', opts);
 }
