@@ -35,6 +35,12 @@ export interface PrimParams {
   slice: { starts: number[]; ends: number[] };
   pad: { before: number[]; after: number[] };
   concat: { axis: number };
+  conv2d: { stride: number; padding: number };
+  /** Output padding per spatial dimension (adjoints may need different ones for H and W). */
+  convTranspose2d: { stride: number; padding: number; outputPadding: [number, number] };
+  conv2dWeightGrad: { stride: number; padding: number; kh: number; kw: number };
+  instanceNorm: { eps: number };
+  instanceNormGrad: { eps: number };
 }
 
 export type Prim = keyof PrimParams;

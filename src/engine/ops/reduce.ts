@@ -71,3 +71,8 @@ export const reduceRules: { [P in 'sum' | 'max']: Rule<P> } = {
     return [div(mul(spread(g, x.shape, axes), mask), count)];
   },
 };
+
+/** Sums each row of a contiguous [rows, len] tensor into a tensor of `shape` (rows elements); no tape. */
+export function reduceRows(x: Tensor, shape: readonly number[]): Tensor {
+  return reduceRaw('sum', x, [1], false).view(shape);
+}

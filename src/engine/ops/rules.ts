@@ -7,6 +7,8 @@ import { elementwiseRules, add } from './elementwise.ts';
 import { layoutRules } from './layout.ts';
 import { reduceRules } from './reduce.ts';
 import { matmulRules } from './matmul.ts';
+import { convRules } from './conv.ts';
+import { normRules } from './norm.ts';
 import { ones } from './creation.ts';
 
 export const rules: RuleTable = {
@@ -14,6 +16,8 @@ export const rules: RuleTable = {
   ...layoutRules,
   ...reduceRules,
   ...matmulRules,
+  ...convRules,
+  ...normRules,
 };
 
 installRules(rules);

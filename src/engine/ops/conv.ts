@@ -1,0 +1,197 @@
+/**
+ * @file 2-D convolution (PyTorch semantics, NCHW): conv2d, convTranspose2d, the weight gradient as an
+ * op of its own, and tileChannel (a per-sample scalar as a constant image channel, SaGAN's attribute).
+ *
+ * Three primitives, each differentiable in terms of the others (so gradients of gradients flow):
+ *   conv2d(x, w)           y[n,o,Y,X] = Σ_{c,ky,kx} x[n,c, Y·s−p+ky, X·s−p+kx] · w[o,c,ky,kx]   (+ b[o])
+ *   convTranspose2d(x, w)  y[n,o,Y,X] = Σ_{c,i,j,ky,kx : Y = i·s−p+ky, X = j·s−p+kx} x[n,c,i,j] · w[c,o,ky,kx]
+ *   conv2dWeightGrad(x, d) G[o,c,ky,kx] = Σ_{n,Y,X} d[n,o,Y,X] · x[n,c, Y·s−p+ky, X·s−p+kx]
+ * convTranspose2d with weight w is the adjoint (transpose) of conv2d with the same w, in x. Hence:
+ *   conv2d:   dx = convT(g, w), dw = WG(x, g), db = Σ g
+ *   convT:    dx = conv2d(g, w), dw = WG(g, x) (the same sum with the roles of the maps swapped), db = Σ g
+ *   WG(x, d) (bilinear): dx = convT(d, G), dd = conv2d(x, G), for upstream gradient G.
+ * The output padding of a transposed convolution used as an adjoint is whatever restores the size of
+ * the original input (it may differ between height and width).
+ */
+import { Tensor } from '../tensor.ts';
+import { record, noGrad, type Rule } from '../autograd.ts';
+import { launch, grid1d } from '../../kernels/registry.ts';
+import { convKernel, convPackKernel, type ConvSpec } from '../../kernels/conv.wgsl.ts';
+import { fmt } from './shape.ts';
+import { convWeightGradKernel, WGRAD_TILE } from '../../kernels/conv_wgrad.wgsl.ts';
+import { sum, reduceRows } from './reduce.ts';
+import { expand, reshape } from './layout.ts';
+
+export interface Conv2dOptions {
+  stride?: number;
+  padding?: number;
+}
+export interface ConvTranspose2dOptions extends Conv2dOptions {
+  outputPadding?: number;
+}
+
+// ---- launch helpers (no tape) ---------------------------------------------------------------------
+
+/** Register block per thread (channels × rows × columns) and threads per workgroup for an output of qh × qw per image. */
+export function convTiles(co: number, qh: number, qw: number, n: number): { tm: number; ry: number; rx: number; wg: number } {
+  const e = (globalThis as any).process?.env ?? {};
+  const tm = co <= 4 ? 4 : Number(e.TM ?? 8);
+  const ry = Math.min(qh, Number(e.RY ?? 2));
+  const rx = Math.min(qw, Number(e.RX ?? 4));
+  const blocks = n * Math.ceil(qh / ry) * Math.ceil(qw / rx);
+  const wg = Math.min(Number(e.WG ?? 64), Math.max(8, 2 ** Math.ceil(Math.log2(blocks))));
+  return { tm, ry, rx, wg };
+}
+
+function convRaw(mode: ConvSpec['mode'], x: Tensor, w: Tensor, b: Tensor | null, stride: number, pad: number, out: Tensor): Tensor {
+  const [N, Ci, H, W] = x.shape;
+  const [, Co, OH, OW] = out.shape;
+  const [kh, kw] = w.shape.slice(2);
+  const S = mode === 'conv' ? 1 : stride;
+  const QH = Math.ceil(OH / S), QW = Math.ceil(OW / S);
+  const { tm, ry, rx, wg } = convTiles(Co, QH, QW, N);
+  const G = Math.ceil(Co / tm);
+  const Cop = G * tm;
+  const YB = Math.ceil(QH / ry), XB = Math.ceil(QW / rx);
+  const P = Math.ceil((N * YB * XB) / wg);
+  const wp = Tensor.empty([Ci, kh, kw, Cop]);
+  launch(convPackKernel, { mode }, {
+    buffers: { w: w.ref, wp: wp.ref },
+    uniforms: { n: wp.size, Ci, Co, Cop, KK: kh * kw },
+    grid: grid1d(wp.size, 256),
+  });
+  const spec: ConvSpec = { mode, kh, kw, stride, pad, tm, ry, rx, wg, bias: b !== null };
+  const buffers: Record<string, { buffer: GPUBuffer; offset: number; bytes: number }> = { x: x.ref, wp: wp.ref, y: out.ref };
+  if (b) buffers.b = b.ref;
+  const [gx, gy] = grid1d(P * G, 1);
+  launch(convKernel, spec, {
+    buffers,
+    uniforms: { N, Ci, H, W, Co, OH, OW, Cop4: Cop / 4, YB, XB, P, G },
+    grid: [gx, gy, S * S],
+  });
+  wp.dispose();
+  return out;
+}
+
+export function conv2dRaw(x: Tensor, w: Tensor, b: Tensor | null, stride: number, pad: number): Tensor {
+  const [N, , H, W] = x.shape;
+  const [Co, , kh, kw] = w.shape;
+  const OH = Math.floor((H + 2 * pad - kh) / stride) + 1;
+  const OW = Math.floor((W + 2 * pad - kw) / stride) + 1;
+  return convRaw('conv', x, w, b, stride, pad, Tensor.empty([N, Co, OH, OW]));
+}
+
+export function convTranspose2dRaw(x: Tensor, w: Tensor, b: Tensor | null, stride: number, pad: number, opH: number, opW: number): Tensor {
+  const [N, , H, W] = x.shape;
+  const [, Co, kh, kw] = w.shape;
+  const OH = (H - 1) * stride - 2 * pad + kh + opH;
+  const OW = (W - 1) * stride - 2 * pad + kw + opW;
+  return convRaw('convT', x, w, b, stride, pad, Tensor.empty([N, Co, OH, OW]));
+}
+
+export { fmt, record, noGrad };
+export type { Rule };
+
+// ---- differentiable ops ----------------------------------------------------------------------------
+// (the primitives' public faces: shape checks at the call site, then the Raw launchers above)
+
+
+function checkInt(op: string, name: string, v: number, min: number): number {
+  if (!Number.isInteger(v) || v < min) throw new Error(`${op}: ${name} must be an integer ≥ ${min}, got ${v}`);
+  return v;
+}
+
+function checkConv(op: string, x: Tensor, w: Tensor, b: Tensor | null, inDim: 0 | 1, outDim: 0 | 1): void {
+  if (x.ndim !== 4) throw new Error(`${op}: input must be [N, C, H, W], got ${fmt(x.shape)}`);
+  if (w.ndim !== 4) throw new Error(`${op}: weight must be 4-D, got ${fmt(w.shape)}`);
+  if (x.shape[1] !== w.shape[inDim]) {
+    throw new Error(`${op}: input ${fmt(x.shape)} has ${x.shape[1]} channels but weight ${fmt(w.shape)} expects ${w.shape[inDim]}`);
+  }
+  if (b && (b.ndim !== 1 || b.shape[0] !== w.shape[outDim])) throw new Error(`${op}: bias must be [${w.shape[outDim]}], got ${fmt(b.shape)}`);
+}
+
+/** conv2d(x [N,Ci,H,W], w [Co,Ci,kH,kW], b [Co] | null) like torch.nn.functional.conv2d. */
+export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
+  const stride = checkInt('conv2d', 'stride', opts.stride ?? 1, 1), padding = checkInt('conv2d', 'padding', opts.padding ?? 0, 0);
+  checkConv('conv2d', x, w, b, 1, 0);
+  const [, , H, W] = x.shape, [, , kh, kw] = w.shape;
+  if (H + 2 * padding < kh || W + 2 * padding < kw) throw new Error(`conv2d: kernel ${kh}×${kw} is larger than the padded input ${fmt(x.shape)} (padding ${padding})`);
+  const out = conv2dRaw(x, w, b, stride, padding);
+  return record('conv2d', { stride, padding }, b ? [x, w, b] : [x, w], out);
+}
+
+/** convTranspose2d(x [N,Ci,H,W], w [Ci,Co,kH,kW], b [Co] | null) like torch.nn.functional.conv_transpose2d. */
+export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: ConvTranspose2dOptions = {}): Tensor {
+  const stride = checkInt('convTranspose2d', 'stride', opts.stride ?? 1, 1), padding = checkInt('convTranspose2d', 'padding', opts.padding ?? 0, 0);
+  const op = opts.outputPadding ?? 0;
+  checkInt('convTranspose2d', 'outputPadding', op, 0);
+  if (op >= stride && op > 0) throw new Error(`convTranspose2d: outputPadding ${op} must be smaller than stride ${stride}`);
+  checkConv('convTranspose2d', x, w, b, 0, 1);
+  return convT(x, w, b, stride, padding, op, op);
+}
+
+function convT(x: Tensor, w: Tensor, b: Tensor | null, stride: number, padding: number, opH: number, opW: number): Tensor {
+  const out = convTranspose2dRaw(x, w, b, stride, padding, opH, opW);
+  if (out.shape[2] < 1 || out.shape[3] < 1) throw new Error(`convTranspose2d: output would be empty for input ${fmt(x.shape)}, weight ${fmt(w.shape)}, padding ${padding}`);
+  return record('convTranspose2d', { stride, padding, outputPadding: [opH, opW] }, b ? [x, w, b] : [x, w], out);
+}
+
+/**
+ * The weight gradient of conv2d as an op: G[o,c,ky,kx] = Σ_{n,Y,X} d[n,o,Y,X]·x[n,c,Y·s−p+ky,X·s−p+kx]
+ * for x [N,Ci,H,W] and d [N,Co,OH,OW] (the conv's output positions).
+ */
+export function conv2dWeightGrad(x: Tensor, d: Tensor, kh: number, kw: number, stride: number, padding: number): Tensor {
+  const [N, Ci, H, W] = x.shape, [N2, Co, OH, OW] = d.shape;
+  if (N !== N2) throw new Error(`conv2dWeightGrad: batch of x ${fmt(x.shape)} and d ${fmt(d.shape)} differ`);
+  const K = Ci * kh * kw, Q = N * OH * OW;
+  const tiles = Math.ceil(Co / WGRAD_TILE) * Math.ceil(K / WGRAD_TILE);
+  // Enough workgroups to fill a device, but each split sums at least 256 positions.
+  const splits = Math.max(1, Math.min(Math.ceil(64 / tiles), Math.floor(Q / 256)));
+  const qPerSplit = Math.ceil(Q / splits / 16) * 16;
+  const part = Tensor.empty([Co * K, splits]);
+  launch(convWeightGradKernel, { kh, kw, stride }, {
+    buffers: { x: x.ref, d: d.ref, part: part.ref },
+    uniforms: { N, Ci, H, W, Co, OH, OW, pad: padding, qPerSplit, splits },
+    grid: [Math.ceil(K / WGRAD_TILE), Math.ceil(Co / WGRAD_TILE), splits],
+  });
+  const out = splits === 1 ? part.view([Co, Ci, kh, kw]) : reduceRows(part, [Co, Ci, kh, kw]);
+  part.dispose();
+  return record('conv2dWeightGrad', { stride, padding, kh, kw }, [x, d], out);
+}
+
+/** Output padding that makes a transposed conv of `n` positions give back `size` (the adjoint's size). */
+function restore(size: number, n: number, k: number, stride: number, padding: number): number {
+  return size - ((n - 1) * stride - 2 * padding + k);
+}
+
+export const convRules: { [P in 'conv2d' | 'convTranspose2d' | 'conv2dWeightGrad']: Rule<P> } = {
+  // y = conv(x, w) + b:  dx = convT(g, w), dw = WG(x, g), db = Σ g
+  conv2d: (g, [x, w, b], _, { stride, padding }, needs) => {
+    const [kh, kw] = w.shape.slice(2);
+    return [
+      needs[0] ? convT(g, w, null, stride, padding, restore(x.shape[2], g.shape[2], kh, stride, padding), restore(x.shape[3], g.shape[3], kw, stride, padding)) : null,
+      needs[1] ? conv2dWeightGrad(x, g, kh, kw, stride, padding) : null,
+      b && needs[2] ? sum(g, [0, 2, 3]) : null,
+    ];
+  },
+  // y = convT(x, w) + b is the adjoint of conv(·, w):  dx = conv(g, w), dw = WG(g, x), db = Σ g
+  convTranspose2d: (g, [x, w, b], _, { stride, padding }, needs) => {
+    const [kh, kw] = w.shape.slice(2);
+    return [
+      needs[0] ? conv2d(g, w, null, { stride, padding }) : null,
+      needs[1] ? conv2dWeightGrad(g, x, kh, kw, stride, padding) : null,
+      b && needs[2] ? sum(g, [0, 2, 3]) : null,
+    ];
+  },
+  // G = WG(x, d) is bilinear:  dx = convT(d, H), dd = conv(x, H)
+  conv2dWeightGrad: (Hg, [x, d], _, { stride, padding, kh, kw }, needs) => [
+    needs[0] ? convT(d, Hg, null, stride, padding, restore(x.shape[2], d.shape[2], kh, stride, padding), restore(x.shape[3], d.shape[3], kw, stride, padding)) : null,
+    needs[1] ? conv2d(x, Hg, null, { stride, padding }) : null,
+  ],
+};
+
+/** A per-sample scalar c [N] as a constant channel [N, 1, h, w] (SaGAN's attribute input). */
+export function tileChannel(c: Tensor, h: number, w: number): Tensor {
+  if (c.ndim !== 1) throw new Error(`tileChannel: expected values [N], got ${fmt(c.shape)}`);
+  return expand(reshape(c, [c.shape[0], 1, 1, 1]), [c.shape[0], 1, h, w]);
+}

@@ -1,0 +1,79 @@
+/**
+ * @file Instance normalisation (PyTorch's InstanceNorm2d: per sample and channel over H×W, biased
+ * variance, ε = 1e-5, optional affine γ, β applied as a broadcast product and sum).
+ * Two primitives, both fused kernels:
+ *   instanceNorm(x)          x̂ = (x − μ)·r,                r = 1/√(σ² + ε)
+ *   instanceNormGrad(x, u)   F = r·(u − ū − x̂·mean(u·x̂))   (= ∂L/∂x for u = ∂L/∂x̂)
+ * F is linear in u with a symmetric operator (r times a projection), so ∂/∂u of Σ H·F is F(x, H).
+ * Its x-derivative, derived by hand (per plane, a = ū, b = mean(u·x̂), c = mean(H·x̂), h̄ = mean H):
+ *   ∂/∂x Σ H·F = r²·( x̂·(3bc − (mean(H·u) − a·h̄)) − c·(u − a) − b·(H − h̄) )
+ * written with differentiable ops, so third derivatives exist too; checked against finite differences.
+ */
+import { Tensor } from '../tensor.ts';
+import { record, type Rule } from '../autograd.ts';
+import { launch, grid1d } from '../../kernels/registry.ts';
+import { instanceNormKernel, instanceNormGradKernel } from '../../kernels/norm.wgsl.ts';
+import { add, div, mul, rsqrt, sub } from './elementwise.ts';
+import { mean } from './reduce.ts';
+import { reshape } from './layout.ts';
+import { fmt, sameShape } from './shape.ts';
+
+function planes(op: string, x: Tensor): { planes: number; hw: number } {
+  if (x.ndim !== 4) throw new Error(`${op}: expected [N, C, H, W], got ${fmt(x.shape)}`);
+  return { planes: x.shape[0] * x.shape[1], hw: x.shape[2] * x.shape[3] };
+}
+
+function normPrim(x: Tensor, eps: number): Tensor {
+  const p = planes('instanceNorm2d', x);
+  const out = Tensor.empty(x.shape);
+  if (out.size) launch(instanceNormKernel, undefined, { buffers: { x: x.ref, y: out.ref }, uniforms: { hw: p.hw, planes: p.planes, eps }, grid: grid1d(p.planes, 1) });
+  return record('instanceNorm', { eps }, [x], out);
+}
+
+/** ∂L/∂x of the normalisation for u = ∂L/∂x̂ (a fused kernel; differentiable in x and u). */
+export function instanceNormGrad(x: Tensor, u: Tensor, eps = 1e-5): Tensor {
+  const p = planes('instanceNormGrad', x);
+  if (!sameShape(x.shape, u.shape)) throw new Error(`instanceNormGrad: x ${fmt(x.shape)} and gradient ${fmt(u.shape)} differ`);
+  const out = Tensor.empty(x.shape);
+  if (out.size) launch(instanceNormGradKernel, undefined, { buffers: { x: x.ref, g: u.ref, dx: out.ref }, uniforms: { hw: p.hw, planes: p.planes, eps }, grid: grid1d(p.planes, 1) });
+  return record('instanceNormGrad', { eps }, [x, u], out);
+}
+
+export interface InstanceNormOptions {
+  eps?: number;
+  weight?: Tensor | null;
+  bias?: Tensor | null;
+}
+
+/** InstanceNorm2d: (x − μ)/√(σ² + ε) per (n, c) plane, then ·γ + β per channel when given. */
+export function instanceNorm2d(x: Tensor, opts: InstanceNormOptions = {}): Tensor {
+  const eps = opts.eps ?? 1e-5;
+  planes('instanceNorm2d', x);
+  const C = x.shape[1];
+  for (const [name, t] of [['weight', opts.weight], ['bias', opts.bias]] as const) {
+    if (t && (t.ndim !== 1 || t.shape[0] !== C)) throw new Error(`instanceNorm2d: ${name} must be [${C}] for input ${fmt(x.shape)}, got ${fmt(t.shape)}`);
+  }
+  let y = normPrim(x, eps);
+  if (opts.weight) y = mul(y, reshape(opts.weight, [1, C, 1, 1]));
+  if (opts.bias) y = add(y, reshape(opts.bias, [1, C, 1, 1]));
+  return y;
+}
+
+const planeMean = (t: Tensor) => mean(t, [2, 3], true);
+
+export const normRules: { [P in 'instanceNorm' | 'instanceNormGrad']: Rule<P> } = {
+  instanceNorm: (g, [x], _, { eps }) => [instanceNormGrad(x, g, eps)],
+  instanceNormGrad: (H, [x, u], _, { eps }, needs) => {
+    const du = needs[1] ? instanceNormGrad(x, H, eps) : null;
+    if (!needs[0]) return [null, du];
+    const xc = sub(x, planeMean(x));
+    const v = add(planeMean(mul(xc, xc)), eps); // σ² + ε
+    const r2 = div(1, v);
+    const xh = mul(xc, rsqrt(v));
+    const a = planeMean(u), hb = planeMean(H);
+    const b = planeMean(mul(u, xh)), c = planeMean(mul(H, xh));
+    const k = sub(mul(mul(b, c), 3), sub(planeMean(mul(H, u)), mul(a, hb)));
+    const dx = mul(r2, sub(sub(mul(xh, k), mul(c, sub(u, a))), mul(b, sub(H, hb))));
+    return [dx, du];
+  },
+};

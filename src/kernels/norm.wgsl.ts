@@ -1,0 +1,87 @@
+/**
+ * @file Fused instance-norm kernels, one workgroup per (n, c) plane of H·W values:
+ *  - forward:  y = (x − μ)·r,  μ = mean x,  r = 1/√(mean (x − μ)² + ε)   (biased variance, PyTorch's)
+ *  - backward: dx = r·(u − mean u − x̂·mean(u·x̂)),  x̂ = (x − μ)·r, u = ∂L/∂y
+ * Statistics take two passes over the plane (mean, then centred sums — no E[x²] − E[x]² cancellation);
+ * each pass is a strided per-thread sum and a tree in workgroup memory.
+ */
+import { kernel } from './registry.ts';
+
+export const NORM_WG = 256;
+
+const REDUCE2 = /* wgsl */ `
+var<workgroup> ra: array<f32, ${NORM_WG}>;
+var<workgroup> rb: array<f32, ${NORM_WG}>;
+// Sums (a, b) over the workgroup; every thread gets the totals.
+fn reduce2(lid: u32, a: f32, b: f32) -> vec2<f32> {
+  ra[lid] = a;
+  rb[lid] = b;
+  workgroupBarrier();
+  for (var s = ${NORM_WG / 2}u; s > 0u; s = s >> 1u) {
+    if (lid < s) { ra[lid] = ra[lid] + ra[lid + s]; rb[lid] = rb[lid] + rb[lid + s]; }
+    workgroupBarrier();
+  }
+  let r = vec2<f32>(ra[0], rb[0]);
+  workgroupBarrier();
+  return r;
+}
+`;
+
+const HEAD = /* wgsl */ `
+struct U { hw: u32, planes: u32, eps: f32 }
+@group(0) @binding(0) var<uniform> u: U;
+`;
+
+export const instanceNormKernel = kernel('instance_norm', () => HEAD + /* wgsl */ `
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+${REDUCE2}
+@compute @workgroup_size(${NORM_WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>) {
+  let plane = wid.y * nwg.x + wid.x;
+  let live = plane < u.planes;   // the barriers below need every thread, even past the last plane
+  let base = plane * u.hw;
+  let n = f32(u.hw);
+  var s = 0.0;
+  if (live) { for (var i = lid.x; i < u.hw; i += ${NORM_WG}u) { s += x[base + i]; } }
+  let mu = reduce2(lid.x, s, 0.0).x / n;
+  var q = 0.0;
+  if (live) { for (var i = lid.x; i < u.hw; i += ${NORM_WG}u) { let d = x[base + i] - mu; q += d * d; } }
+  let r = inverseSqrt(reduce2(lid.x, q, 0.0).x / n + u.eps);
+  if (live) { for (var i = lid.x; i < u.hw; i += ${NORM_WG}u) { y[base + i] = (x[base + i] - mu) * r; } }
+}
+`);
+
+export const instanceNormGradKernel = kernel('instance_norm_grad', () => HEAD + /* wgsl */ `
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> g: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+${REDUCE2}
+@compute @workgroup_size(${NORM_WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>) {
+  let plane = wid.y * nwg.x + wid.x;
+  let live = plane < u.planes;
+  let base = plane * u.hw;
+  let n = f32(u.hw);
+  var sx = 0.0;
+  var sg = 0.0;
+  if (live) { for (var i = lid.x; i < u.hw; i += ${NORM_WG}u) { sx += x[base + i]; sg += g[base + i]; } }
+  let m = reduce2(lid.x, sx, sg) / n;   // (μ, mean g)
+  var q = 0.0;
+  var gq = 0.0;
+  if (live) {
+    for (var i = lid.x; i < u.hw; i += ${NORM_WG}u) { let d = x[base + i] - m.x; q += d * d; gq += g[base + i] * d; }
+  }
+  let v = reduce2(lid.x, q, gq) / n;    // (σ², mean g·(x − μ))
+  let r = inverseSqrt(v.x + u.eps);
+  let b = v.y * r;                      // mean(g·x̂)
+  if (live) {
+    for (var i = lid.x; i < u.hw; i += ${NORM_WG}u) {
+      let xh = (x[base + i] - m.x) * r;
+      dx[base + i] = r * (g[base + i] - m.y - xh * b);
+    }
+  }
+}
+`);
