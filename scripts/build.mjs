@@ -7,17 +7,20 @@
  *  - dist/node/index.js     the library for Node ('webgpu' is a native addon: external, resolved
  *                           from node_modules at run time)
  *  - dist/node/<name>.js    one per entry in NODE_ENTRIES
+ *  - dist/web/              the web app (`npm run web` serves it; see serve-web.mjs)
  */
 import { build } from 'esbuild';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildWeb } from './serve-web.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Node programs to bundle: dist/node/<name>.js from <source>. Add entries here. */
 const NODE_ENTRIES = [
   { name: 'demo', source: 'examples/demo.ts' },
+  { name: 'cli', source: 'src/sagan/cli.ts' },
 ];
 
 const common = {
@@ -45,11 +48,12 @@ const t0 = performance.now();
 for (const entry of NODE_ENTRIES) {
   if (!existsSync(resolve(root, entry.source))) throw new Error(`build: entry ${entry.name}: ${entry.source} does not exist`);
 }
-const results = await Promise.all(builds.map((b) => build(b)));
+const [results, web] = await Promise.all([Promise.all(builds.map((b) => build(b))), buildWeb()]);
 for (const r of results) {
   for (const out of Object.keys(r.metafile.outputs).filter((f) => f.endsWith('.js'))) {
     const kib = (statSync(resolve(root, out)).size / 1024).toFixed(1);
     console.log(`[build] wrote ${relative(root, resolve(root, out))} (${kib} KiB)`);
   }
 }
+for (const f of web) console.log(`[build] wrote ${f}`);
 console.log(`[build] done in ${Math.round(performance.now() - t0)} ms`);

@@ -11,3 +11,10 @@ export { tidy, keep, memory, type MemoryInfo } from './memory.ts';
 export { submit as flush, sync, emptyPool, counters } from './queue.ts';
 export { grad, backward, noGrad, requiresGrad, isGradEnabled, type GradOptions } from './autograd.ts';
 export * from './ops/index.ts';
+export * as nn from './nn/index.ts';
+export { Adam, linearDecay, type AdamOptions, type OptimizerState } from './optim/adam.ts';
+export {
+  saveSafetensors, loadSafetensors, parseSafetensors, serializeSafetensors, saveSafetensorsFile, loadSafetensorsFile,
+  toFloat32, SafetensorsError, type Dtype, type HostTensor, type HostData,
+} from './io/safetensors.ts';
+export { readFileBytes, writeFileAtomic } from './io/files.ts';

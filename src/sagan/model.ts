@@ -1,0 +1,147 @@
+/**
+ * @file SaGAN's networks (Zhang et al., ECCV 2018; layer lists in ../shared/sagan-spec.md):
+ *  - AMN(x, c): how to edit — RGB + the target attribute tiled as a 4th channel → RGB in [−1, 1].
+ *  - SAN(x): where to edit — the same trunk on RGB alone → a 1-channel mask in [0, 1].
+ *  - Generator: G(x, c) = b·AMN(x, c) + (1 − b)·x with b = SAN(x); returns the image and the mask.
+ *  - Discriminator: conv 4×4 s2 + LeakyReLU(0.2) stages until the map is 2×2, then a 3×3 critic head
+ *    (src, a 2×2 map of scores) and a classification head covering the map (cls, one logit).
+ * Parameter names equal the PyTorch port in scripts/fixtures/sagan_torch.py, so checkpoints interchange.
+ */
+import {
+  Tensor, add, concat, mul, sub, reshape, tileChannel,
+} from '../engine/index.ts';
+import {
+  Module, Sequential, Conv2d, ConvTranspose2d, InstanceNorm2d, ReLU, LeakyReLU, Tanh, Sigmoid, type Init,
+} from '../engine/nn/index.ts';
+
+export interface ModelConfig {
+  /** Image side (a power of two, ≥ 16). */
+  size: number;
+  /** Base width w: the trunk runs w, 2w, 4w, 8w channels; D runs w, 2w, … */
+  width: number;
+  /** Residual blocks at the bottleneck. */
+  nRes: number;
+  /** false: the no-attention ablation, G(x, c) = AMN(x, c) (StarGAN-like); no SAN. */
+  attention: boolean;
+}
+
+export const PAPER_CONFIG: ModelConfig = { size: 128, width: 32, nRes: 4, attention: true };
+
+export function checkModelConfig(c: ModelConfig): void {
+  if (!Number.isInteger(Math.log2(c.size)) || c.size < 16) throw new Error(`model: size ${c.size} must be a power of two ≥ 16 (the generator halves it 3 times, D down to 2×2)`);
+  if (!Number.isInteger(c.width) || c.width < 1) throw new Error(`model: width ${c.width} must be a positive integer`);
+  if (!Number.isInteger(c.nRes) || c.nRes < 0) throw new Error(`model: nRes ${c.nRes} must be a non-negative integer`);
+}
+
+/** x + (conv3 → IN → ReLU → conv3 → IN)(x). */
+export class ResidualBlock extends Module {
+  readonly main: Sequential;
+  constructor(c: number) {
+    super();
+    this.main = this.registerModule('main', new Sequential(
+      new Conv2d(c, c, 3, { padding: 1 }), new InstanceNorm2d(c), new ReLU(),
+      new Conv2d(c, c, 3, { padding: 1 }), new InstanceNorm2d(c),
+    ));
+  }
+  forward(x: Tensor): Tensor {
+    return add(x, this.main.call(x));
+  }
+}
+
+/** The layer list AMN and SAN share: conv7 → 3 × (conv4 s2) → residual blocks → 3 × (convT4 s2) → conv7 → last. */
+function trunk(inCh: number, outCh: number, w: number, nRes: number, last: Module): Sequential {
+  const layers: Module[] = [new Conv2d(inCh, w, 7, { padding: 3 }), new InstanceNorm2d(w), new ReLU()];
+  let c = w;
+  for (let i = 0; i < 3; i++, c *= 2) layers.push(new Conv2d(c, 2 * c, 4, { stride: 2, padding: 1 }), new InstanceNorm2d(2 * c), new ReLU());
+  for (let i = 0; i < nRes; i++) layers.push(new ResidualBlock(c));
+  for (let i = 0; i < 3; i++, c /= 2) layers.push(new ConvTranspose2d(c, c / 2, 4, { stride: 2, padding: 1 }), new InstanceNorm2d(c / 2), new ReLU());
+  layers.push(new Conv2d(c, outCh, 7, { padding: 3 }), last);
+  return new Sequential(...layers);
+}
+
+/** Attribute manipulation network: edits the whole image towards attribute value c ∈ {0, 1}. */
+export class AMN extends Module<[Tensor, Tensor]> {
+  readonly main: Sequential;
+  constructor(w: number, nRes: number) {
+    super();
+    this.main = this.registerModule('main', trunk(4, 3, w, nRes, new Tanh()));
+  }
+  /** x [N,3,H,W], c [N] → [N,3,H,W]. */
+  forward(x: Tensor, c: Tensor): Tensor {
+    return this.main.call(concat([x, tileChannel(c, x.shape[2], x.shape[3])], 1));
+  }
+}
+
+/** Spatial attention network: a soft mask of where the attribute lives; it never sees c. */
+export class SAN extends Module {
+  readonly main: Sequential;
+  constructor(w: number, nRes: number) {
+    super();
+    this.main = this.registerModule('main', trunk(3, 1, w, nRes, new Sigmoid()));
+  }
+  forward(x: Tensor): Tensor {
+    return this.main.call(x);
+  }
+}
+
+export interface GeneratorOutput {
+  image: Tensor;
+  /** The attention mask b [N,1,H,W]; null for the no-attention ablation. */
+  mask: Tensor | null;
+}
+
+export class Generator extends Module<[Tensor, Tensor], GeneratorOutput> {
+  readonly amn: AMN;
+  readonly san: SAN | null;
+  constructor(readonly config: ModelConfig) {
+    super();
+    checkModelConfig(config);
+    this.amn = this.registerModule('amn', new AMN(config.width, config.nRes));
+    this.san = config.attention ? this.registerModule('san', new SAN(config.width, config.nRes)) : null;
+  }
+  /** G(x, c) = b·AMN(x, c) + (1 − b)·x, b = SAN(x); the ablation returns AMN(x, c). */
+  forward(x: Tensor, c: Tensor): GeneratorOutput {
+    checkInput('Generator', x, this.config.size, c);
+    const y = this.amn.call(x, c);
+    if (!this.san) return { image: y, mask: null };
+    const b = this.san.call(x);
+    // b·y + (1 − b)·x = x + b·(y − x): one product instead of two.
+    return { image: add(x, mul(b, sub(y, x))), mask: b };
+  }
+}
+
+export interface DiscriminatorOutput {
+  /** Critic scores [N,1,2,2]. */
+  src: Tensor;
+  /** Attribute logits [N]. */
+  cls: Tensor;
+}
+
+export class Discriminator extends Module<[Tensor], DiscriminatorOutput> {
+  readonly main: Sequential;
+  readonly src: Conv2d;
+  readonly cls: Conv2d;
+  constructor(readonly config: ModelConfig, init: Init = { normal: 0.02 }) {
+    super();
+    checkModelConfig(config);
+    const layers: Module[] = [];
+    let cin = 3, c = config.width, s = config.size;
+    for (; s > 2; s /= 2, cin = c, c *= 2) layers.push(new Conv2d(cin, c, 4, { stride: 2, padding: 1, init }), new LeakyReLU(0.2));
+    this.main = this.registerModule('main', new Sequential(...layers));
+    this.src = this.registerModule('src', new Conv2d(cin, 1, 3, { padding: 1, init }));
+    this.cls = this.registerModule('cls', new Conv2d(cin, 1, s, { init }));
+  }
+  forward(x: Tensor): DiscriminatorOutput {
+    checkInput('Discriminator', x, this.config.size);
+    const h = this.main.call(x);
+    return { src: this.src.call(h), cls: reshape(this.cls.call(h), [x.shape[0]]) };
+  }
+}
+
+function checkInput(who: string, x: Tensor, size: number, c?: Tensor): void {
+  const [n, ch, hh, ww] = x.shape;
+  if (x.ndim !== 4 || ch !== 3 || hh !== size || ww !== size) {
+    throw new Error(`${who}: expected images [N, 3, ${size}, ${size}], got [${x.shape.join(', ')}]. Fix: resize inputs to the model size.`);
+  }
+  if (c && (c.ndim !== 1 || c.shape[0] !== n)) throw new Error(`${who}: expected attribute values [${n}], got [${c.shape.join(', ')}]`);
+}

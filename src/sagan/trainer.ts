@@ -1,0 +1,233 @@
+/**
+ * @file The SaGAN training loop (runtime-agnostic: Deno, Node, browsers). Per iteration: n_critic
+ * critic steps on fresh batches, then one generator step on the last batch, each inside a tidy()
+ * scope so nothing leaks. Losses stay on the GPU as one small tensor per iteration and are read back
+ * together every `logEvery` iterations — one readback, not one per scalar or per step.
+ * Sample grids and checkpoints are written through an injected `sink`, so the same loop serves the
+ * CLI (files) and the web app (downloads, canvas).
+ */
+import {
+  Tensor, tensor, rand, grad, tidy, keep, noGrad, readAll, concat, reshape, sub, getRngState, setRngState, manualSeed,
+} from '../engine/index.ts';
+import { Adam, linearDecay } from '../engine/optim/adam.ts';
+import { encodePng } from '../engine/io/png.ts';
+import { tensorGrid } from '../engine/io/grid.ts';
+import { Generator, Discriminator, type ModelConfig } from './model.ts';
+import { discriminatorLoss, generatorLoss, PAPER_WEIGHTS, type LossWeights } from './losses.ts';
+import { saveCheckpoint, readCheckpoint } from './checkpoint.ts';
+import type { Batch, BatchSource } from './batches.ts';
+
+export interface TrainConfig {
+  attribute: string;
+  /** 'synthetic' or a CelebA-layout folder. */
+  data: string;
+  model: ModelConfig;
+  batchSize: number;
+  /** Iterations (each: nCritic D steps + 1 G step). */
+  steps: number;
+  nCritic: number;
+  lrG: number;
+  lrD: number;
+  betas: [number, number];
+  /** Linear decay of both learning rates to 0 from this iteration on (≥ steps: none). */
+  decayFrom: number;
+  weights: LossWeights;
+  seed: number;
+  logEvery: number;
+  sampleEvery: number;
+  checkpointEvery: number;
+}
+
+export const DEFAULT_TRAIN: Omit<TrainConfig, 'attribute' | 'data' | 'model'> = {
+  batchSize: 16, steps: 10000, nCritic: 3, lrG: 2e-4, lrD: 2e-4, betas: [0.5, 0.999], decayFrom: Infinity,
+  weights: PAPER_WEIGHTS, seed: 1, logEvery: 10, sampleEvery: 500, checkpointEvery: 1000,
+};
+
+/** One line of the JSONL log. */
+export interface LogRecord {
+  step: number;
+  d_loss: number; d_adv: number; gp: number; d_cls: number;
+  g_loss: number; g_adv: number; g_cls: number; rec: number; idt: number;
+  /** Mean attention mask of the edits (NaN without attention). */
+  mask_mean: number;
+  lr: number;
+  /** Wall seconds per iteration over the log window. */
+  sec_per_iter: number;
+}
+const FIELDS = ['d_loss', 'd_adv', 'gp', 'd_cls', 'g_loss', 'g_adv', 'g_cls', 'rec', 'idt', 'mask_mean'] as const;
+
+export interface Progress {
+  step: number;
+  steps: number;
+  itPerSec: number;
+  etaSec: number;
+  last: LogRecord | null;
+}
+
+/** Where the trainer's outputs go. */
+export interface TrainerSink {
+  log?(rec: LogRecord): void | Promise<void>;
+  /** A PNG grid: input | edited | mask | back-translated, one row per held-out sample. */
+  samples?(step: number, png: Uint8Array): void | Promise<void>;
+  /** Checkpoint bytes (the sink writes them atomically). */
+  checkpoint?(step: number, bytes: Uint8Array): void | Promise<void>;
+  progress?(p: Progress): void;
+}
+
+export class Trainer {
+  readonly G: Generator;
+  readonly D: Discriminator;
+  readonly optG: Adam;
+  readonly optD: Adam;
+  step = 0;
+  /** Training batches drawn so far (the data stream's position). */
+  batches = 0;
+  private pending: { step: number; t: Tensor; lr: number }[] = [];
+  private windowStart = { step: 0, time: 0 };
+  private last: LogRecord | null = null;
+  private stopRequested = false;
+
+  constructor(readonly config: TrainConfig, readonly data: BatchSource, readonly heldOut: Batch | null, readonly sink: TrainerSink = {}) {
+    if (data.size !== config.model.size) throw new Error(`trainer: data is ${data.size}² but the model is ${config.model.size}²`);
+    manualSeed(config.seed);
+    this.G = new Generator(config.model);
+    this.D = new Discriminator(config.model);
+    this.optG = new Adam(this.G.parameters(), { lr: config.lrG, betas: config.betas });
+    this.optD = new Adam(this.D.parameters(), { lr: config.lrD, betas: config.betas });
+  }
+
+  /** Restores weights, optimiser states, RNG and data position from a checkpoint. */
+  async resume(bytes: Uint8Array, source = 'checkpoint'): Promise<void> {
+    const ck = readCheckpoint(bytes, source);
+    const want = JSON.stringify(this.config.model), got = JSON.stringify(ck.meta.config.model);
+    if (want !== got) throw new Error(`${source}: model config ${got} differs from this run's ${want}. Fix: resume with the same --size/--width/--res/--no-attention.`);
+    this.G.loadStateDict(ck.parts.G);
+    this.D.loadStateDict(ck.parts.D);
+    if (!ck.optMeta.optG || !ck.optMeta.optD) throw new Error(`${source}: holds no optimiser state (a weights-only export?); cannot resume training from it`);
+    await this.optG.loadStateDict({ tensors: ck.parts.optG, metadata: ck.optMeta.optG });
+    await this.optD.loadStateDict({ tensors: ck.parts.optD, metadata: ck.optMeta.optD });
+    setRngState(ck.meta.rng);
+    this.step = ck.meta.step;
+    this.batches = ck.meta.batches;
+  }
+
+  private lr(base: number): number {
+    const c = this.config;
+    return c.decayFrom < c.steps ? linearDecay(base, this.step, c.decayFrom, c.steps) : base;
+  }
+
+  private upload(b: Batch): { x: Tensor; c: Tensor } {
+    const S = this.config.model.size;
+    return { x: tensor(b.images, [b.n, 3, S, S]), c: tensor(b.labels, [b.n]) };
+  }
+
+  /** One iteration; returns a [10] tensor of its losses (kept; read back later). */
+  private async iteration(): Promise<Tensor> {
+    const { nCritic, weights } = this.config;
+    this.optD.setLr(this.lr(this.config.lrD));
+    this.optG.setLr(this.lr(this.config.lrG));
+    const dParams = this.D.parameters(), gParams = this.G.parameters();
+    let dStats: Tensor | null = null;
+    let last: Batch | null = null;
+    for (let i = 0; i < nCritic; i++) {
+      last = await this.data.batch(this.batches++);
+      const b = last;
+      const stats = tidy(() => {
+        const { x, c } = this.upload(b);
+        const d = discriminatorLoss(this.G, this.D, x, c, rand([b.n]), weights);
+        this.optD.step(grad(d.loss, dParams));
+        return noGrad(() => concat([d.loss, d.adv, d.gp, d.cls].map((t) => reshape(t, [1]))));
+      });
+      dStats?.dispose();
+      dStats = stats;
+    }
+    const b = last!;
+    const out = tidy(() => {
+      const { x, c } = this.upload(b);
+      const g = generatorLoss(this.G, this.D, x, c, weights);
+      this.optG.step(grad(g.loss, gParams));
+      return noGrad(() => concat([dStats!, ...[g.loss, g.adv, g.cls, g.rec, g.idt].map((t) => reshape(t, [1])),
+        g.maskMean ? reshape(g.maskMean, [1]) : tensor([NaN], [1])]));
+    });
+    dStats!.dispose();
+    return keep(out);
+  }
+
+  /** Reads back and emits the pending log records (one readback for all of them). */
+  async flushLog(): Promise<void> {
+    if (!this.pending.length) return;
+    const vals = await readAll(this.pending.map((p) => p.t));
+    const now = performance.now();
+    const iters = this.step - this.windowStart.step;
+    const spi = iters > 0 ? (now - this.windowStart.time) / 1000 / iters : NaN;
+    this.windowStart = { step: this.step, time: now };
+    for (const [i, p] of this.pending.entries()) {
+      const rec = { step: p.step } as LogRecord;
+      FIELDS.forEach((f, j) => (rec[f] = vals[i][j]));
+      rec.lr = p.lr;
+      rec.sec_per_iter = spi;
+      p.t.dispose();
+      this.last = rec;
+      await this.sink.log?.(rec);
+    }
+    this.pending = [];
+  }
+
+  /** The sample grid for the held-out batch: input | edited (attribute flipped) | mask | back-translated. */
+  async sampleGrid(): Promise<Uint8Array | null> {
+    if (!this.heldOut) return null;
+    const b = this.heldOut;
+    const S = this.config.model.size;
+    const ts = noGrad(() => tidy(() => {
+      const { x, c } = this.upload(b);
+      const t = sub(1, c);
+      const e = this.G.call(x, t);
+      const back = this.G.call(e.image, c).image;
+      return [x, e.image, e.mask ?? tensor(new Float32Array(b.n * S * S).fill(1), [b.n, 1, S, S]), back];
+    }));
+    const [x, e, m, bk] = await readAll(ts);
+    ts.forEach((t) => t.dispose());
+    const grid = tensorGrid([
+      { data: x, shape: [b.n, 3, S, S] }, { data: e, shape: [b.n, 3, S, S] },
+      { data: m, shape: [b.n, 1, S, S], range: [0, 1] }, { data: bk, shape: [b.n, 3, S, S] },
+    ]);
+    return encodePng(grid);
+  }
+
+  async checkpointBytes(): Promise<Uint8Array> {
+    return saveCheckpoint(this.G, this.D, this.optG, this.optD, {
+      step: this.step, config: this.config as unknown as Record<string, unknown> & { model: ModelConfig },
+      rng: getRngState(), batches: this.batches,
+    });
+  }
+
+  /** Asks `run` to stop after the current iteration (the browser's pause button). */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  /** Trains until `config.steps` (or `until`), logging, sampling and checkpointing as configured. */
+  async run(until = this.config.steps): Promise<void> {
+    const c = this.config;
+    this.stopRequested = false;
+    const t0 = performance.now(), s0 = this.step;
+    this.windowStart = { step: this.step, time: t0 };
+    while (this.step < until && !this.stopRequested) {
+      const lr = this.lr(c.lrG);
+      const stats = await this.iteration();
+      this.step++;
+      this.pending.push({ step: this.step, t: stats, lr });
+      const done = this.step >= until;
+      if (this.step % c.logEvery === 0 || done) await this.flushLog();
+      if (this.step % c.sampleEvery === 0 || done) {
+        const png = await this.sampleGrid();
+        if (png) await this.sink.samples?.(this.step, png);
+      }
+      if (this.step % c.checkpointEvery === 0 || done) await this.sink.checkpoint?.(this.step, await this.checkpointBytes());
+      const el = (performance.now() - t0) / 1000;
+      const rate = (this.step - s0) / el;
+      this.sink.progress?.({ step: this.step, steps: until, itPerSec: rate, etaSec: (until - this.step) / rate, last: this.last });
+    }
+    await this.flushLog();
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * @file SaGAN model: parameter counts of the paper configuration (PyTorch's numbers for the same
+ * layers), parameter names, output shapes and ranges, and the composition G = b·AMN + (1 − b)·x.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { init, destroyDevice, tensor, readAll, tidy, noGrad, randn, rand, manualSeed } from '../../src/index.ts';
+import { Generator, Discriminator, PAPER_CONFIG } from '../../src/sagan/model.ts';
+
+beforeAll(async () => { await init(); });
+afterAll(() => destroyDevice());
+
+describe('SaGAN model', () => {
+  it('has the paper configuration\'s parameter counts (128², w32, 4 residual blocks)', () => {
+    const G = new Generator(PAPER_CONFIG), D = new Discriminator(PAPER_CONFIG);
+    expect(G.numParameters()).toBe(12_212_452);
+    expect(D.numParameters()).toBe(11_190_754);
+    expect(G.amn.numParameters()).toBe(6_108_579);
+    expect(G.san!.numParameters()).toBe(6_103_873);
+    G.dispose();
+    D.dispose();
+  });
+
+  it('names parameters as the PyTorch port does', () => {
+    const cfg = { size: 16, width: 4, nRes: 1, attention: true };
+    const G = new Generator(cfg), D = new Discriminator(cfg);
+    const g = Object.keys(G.stateDict()), d = Object.keys(D.stateDict());
+    expect(g.slice(0, 4)).toEqual(['amn.main.0.weight', 'amn.main.0.bias', 'amn.main.3.weight', 'amn.main.3.bias']);
+    expect(g).toContain('amn.main.12.main.0.weight'); // the residual block after 4 conv stages
+    expect(g).toContain('amn.main.12.main.3.bias');
+    expect(g).toContain('san.main.22.weight'); // the last conv: 12 + 1 residual block + 3·3 up-layers
+    expect(g.filter((k) => k.startsWith('san.')).length).toBe(g.length / 2);
+    expect(d).toEqual(['main.0.weight', 'main.0.bias', 'main.2.weight', 'main.2.bias', 'main.4.weight', 'main.4.bias',
+      'src.weight', 'src.bias', 'cls.weight', 'cls.bias']);
+    G.dispose();
+    D.dispose();
+  });
+
+  it('computes G(x, c) = b·AMN(x, c) + (1 − b)·x with a mask in [0, 1]', async () => {
+    manualSeed(3);
+    const cfg = { size: 16, width: 4, nRes: 1, attention: true };
+    const G = new Generator(cfg), D = new Discriminator(cfg);
+    const [img, mask, amn, x, src, cls] = await tidy(async () => {
+      const x = noGrad(() => randn([2, 3, 16, 16]).tanh());
+      const c = tensor([1, 0], [2]);
+      const out = noGrad(() => G.call(x, c));
+      const a = noGrad(() => G.amn.call(x, c));
+      const d = noGrad(() => D.call(x));
+      expect([...d.src.shape]).toEqual([2, 1, 2, 2]);
+      expect([...d.cls.shape]).toEqual([2]);
+      return readAll([out.image, out.mask!, a, x, d.src, d.cls]);
+    });
+    for (let i = 0; i < mask.length; i++) expect(mask[i] >= 0 && mask[i] <= 1).toBe(true);
+    for (let i = 0; i < img.length; i++) {
+      const b = mask[(Math.floor(i / 768)) * 256 + (i % 256)];
+      expect(img[i]).toBeCloseTo(b * amn[i] + (1 - b) * x[i], 5);
+    }
+    expect(src.every(Number.isFinite) && cls.every(Number.isFinite)).toBe(true);
+    G.dispose();
+    D.dispose();
+  });
+
+  it('the no-attention ablation is AMN alone, and bad inputs are named', () => {
+    const cfg = { size: 16, width: 4, nRes: 0, attention: false };
+    const G = new Generator(cfg);
+    expect(G.san).toBeNull();
+    expect(Object.keys(G.stateDict()).every((k) => k.startsWith('amn.'))).toBe(true);
+    const x = rand([1, 3, 8, 8]);
+    expect(() => G.call(x, tensor([1], [1]))).toThrow(/expected images \[N, 3, 16, 16\], got \[1, 3, 8, 8\]/);
+    expect(() => new Generator({ ...cfg, size: 24 })).toThrow(/power of two/);
+    G.dispose();
+  });
+});
