@@ -3,6 +3,7 @@
  * report.ts in Node (esbuild bundle, 'webgpu' external), in Deno (the .ts source, unbundled) or in
  * headless Chromium (browser bundle served from http://127.0.0.1:<ephemeral>, Debian's
  * /usr/bin/chromium driven by playwright-core with a fresh profile), and returns what it reported.
+ * `openPage` hands the same browser to tests that drive a whole page themselves (test/web).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const OUT = join(ROOT, 'test-artifacts/runtime');
@@ -120,9 +121,25 @@ export interface PageOutcome {
 }
 
 /**
+ * A fresh page in this file's headless Chromium. `log` collects the page's console errors and uncaught
+ * exceptions. `hideWebGPU` removes navigator.gpu before the page runs, to see how a browser without
+ * WebGPU is told.
+ */
+export async function openPage(opts: { hideWebGPU?: boolean } = {}): Promise<{ page: Page; log: string[] }> {
+  const { ctx } = await browser();
+  const page = await ctx.newPage();
+  const log: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') log.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => log.push(`uncaught: ${e.message}`));
+  if (opts.hideWebGPU) {
+    await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true }));
+  }
+  return { page, log };
+}
+
+/**
  * Chromium: bundles `entry` for the browser, serves it from 127.0.0.1 (a secure context, which
- * WebGPU requires) and waits for the page to show a result or an error. `hideWebGPU` removes
- * navigator.gpu before the page runs, to see how a browser without WebGPU is told.
+ * WebGPU requires) and waits for the page to show a result or an error.
  */
 export async function runChromiumPage(entry: string, opts: { hideWebGPU?: boolean; timeoutMs?: number } = {}): Promise<PageOutcome> {
   const r = await build({
@@ -139,15 +156,8 @@ export async function runChromiumPage(entry: string, opts: { hideWebGPU?: boolea
     res.end(f?.body ?? 'not found');
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { ctx } = await browser();
-  const page = await ctx.newPage();
-  const log: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') log.push(`console: ${m.text()}`); });
-  page.on('pageerror', (e) => log.push(`uncaught: ${e.message}`));
+  const { page, log } = await openPage({ hideWebGPU: opts.hideWebGPU });
   try {
-    if (opts.hideWebGPU) {
-      await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true }));
-    }
     const t0 = performance.now();
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     try {

@@ -48,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(e.message);
       return 2;
     }
-    console.error(`sagan ${name}: ${(e as Error).message}`);
+    console.error(`sagan ${name}: ${(e as Error).message || String(e)}`);
     if (process.env.SAGAN_DEBUG) console.error((e as Error).stack);
     return 1;
   }
