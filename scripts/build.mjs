@@ -21,6 +21,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const NODE_ENTRIES = [
   { name: 'demo', source: 'examples/demo.ts' },
   { name: 'cli', source: 'src/sagan/cli.ts' },
+  { name: 'bench-train', source: 'bench/train.ts' },
 ];
 
 const common = {
