@@ -21,6 +21,9 @@ export interface TrainConfig {
   attribute: string;
   /** 'synthetic' or a CelebA-layout folder. */
   data: string;
+  /** Synthetic data: seed and size of the training face set (held-out faces follow it; `sagan eval` reads them). */
+  dataSeed?: number;
+  dataCount?: number;
   model: ModelConfig;
   batchSize: number;
   /** Iterations (each: nCritic D steps + 1 G step). */

@@ -7,6 +7,9 @@ import { UsageError, usage, type Flags } from './args.ts';
 import { TRAIN_FLAGS, trainCommand } from './train.ts';
 import { EDIT_FLAGS, editCommand } from './edit.ts';
 import { QUICKSTART_FLAGS, quickstartCommand } from './quickstart.ts';
+import { CLASSIFIER_FLAGS, trainClassifierCommand } from './classifier.ts';
+import { EVAL_FLAGS, evalCommand } from './eval.ts';
+import { AUGMENT_FLAGS, augmentCommand } from './augment.ts';
 
 interface Command {
   summary: string;
@@ -19,10 +22,13 @@ const COMMANDS: Record<string, Command> = {
   train: { summary: 'Train SaGAN on synthetic faces or a CelebA-layout folder.', flags: TRAIN_FLAGS, run: trainCommand },
   edit: { summary: 'Edit images with a trained checkpoint (writes edited images and attention masks).', flags: EDIT_FLAGS, positional: 'IMAGE...', run: editCommand },
   quickstart: { summary: 'Train a small model on synthetic faces and write a grid of held-out edits (what `npm start` runs).', flags: QUICKSTART_FLAGS, run: quickstartCommand },
+  'train-classifier': { summary: 'Train the attribute classifier that judges edits; prints and writes its test accuracy.', flags: CLASSIFIER_FLAGS, run: trainClassifierCommand },
+  eval: { summary: 'Score checkpoints on held-out images: edit success, mask IoU, preservation, reconstruction (JSON, Markdown, grids).', flags: EVAL_FLAGS, run: evalCommand },
+  augment: { summary: 'Write each image with the attribute added and removed, plus a manifest (data augmentation).', flags: AUGMENT_FLAGS, positional: 'IMAGE...', run: augmentCommand },
 };
 
 function mainHelp(): string {
-  return `usage: sagan <command> [options]\n\ncommands:\n${Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(12)} ${c.summary}`).join('\n')}\n\n'sagan <command> --help' shows a command's options.`;
+  return `usage: sagan <command> [options]\n\ncommands:\n${Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(17)} ${c.summary}`).join('\n')}\n\n'sagan <command> --help' shows a command's options.`;
 }
 
 export async function main(argv: string[]): Promise<number> {

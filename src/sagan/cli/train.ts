@@ -67,6 +67,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const config: TrainConfig = {
     ...DEFAULT_TRAIN,
     attribute: a.attr, data: a.data,
+    ...(a.data === 'synthetic' ? { dataSeed: a['data-seed'], dataCount: a['data-count'] } : {}),
     model: { size: a.size, width: a.width, nRes: a.res, attention: !a['no-attention'] },
     batchSize: a.batch, steps: a.steps, nCritic: a['n-critic'], lrG: a.lr, lrD: a.lr,
     decayFrom: a['decay-from'] < 0 ? Infinity : a['decay-from'], seed: a.seed,

@@ -1,0 +1,217 @@
+/**
+ * @file Evaluation of a trained generator on a held-out set. Every image is edited in the direction that
+ * flips its label (label 0 → add the attribute, target 1; label 1 → remove it, target 0), and scored:
+ *  - edit success: the judge classifier assigns the target value to G(x, t) (margin (2t − 1)·z > 0);
+ *  - attention: IoU of SaGAN's mask ≥ 0.5 with the ground-truth region, and the mask's mean (saturation);
+ *  - preservation: mean |Δ| and PSNR between x and G(x, t) outside and inside the ground-truth region
+ *    (and over the whole image);
+ *  - reconstruction: identity ‖G(x, c_g) − x‖₁ and back-translation ‖G(G(x, t), c_g) − x‖₁ (per-pixel means).
+ * The no-attention ablation (mask null) runs unchanged: its mask metrics are null, its mask is all ones.
+ * GPU work per batch is one tidy scope and one readback; all scoring is CPU code from metrics.ts.
+ */
+import { Tensor, tensor, tidy, noGrad, readAll, sub, full } from '../../engine/index.ts';
+import type { Generator } from '../model.ts';
+import type { AttributeClassifier } from './classifier.ts';
+import { inBatches, type EvalSet, type NamedBatch } from './data.ts';
+import {
+  maskIoU, meanPerImage, regionChange, l1PerImage, targetMargins, finiteMean, psnrOfMean,
+} from './metrics.ts';
+
+export type Direction = 'add' | 'remove';
+
+/** Scores of one edited image (null: not measurable for this model or data). */
+export interface ImageRecord {
+  index: number;
+  name: string;
+  direction: Direction;
+  target: number;
+  /** Judge logit of the edited image, and of the input. */
+  logit: number;
+  inputLogit: number;
+  /** (2t − 1)·logit: > 0 is a successful edit. */
+  margin: number;
+  success: boolean;
+  maskIoU: number | null;
+  maskMean: number | null;
+  outsideMae: number | null;
+  outsideMse: number | null;
+  insideMae: number | null;
+  insideMse: number | null;
+  allMae: number;
+  allMse: number;
+  identityL1: number;
+  backL1: number;
+}
+
+/** Means over a set of images (null where no image has the metric). */
+export interface Summary {
+  n: number;
+  /** Share of edits the judge assigns the target value. */
+  success: number | null;
+  marginMean: number | null;
+  /** Judge accuracy on the unedited inputs (their true labels): how far to trust `success`. */
+  judgeOnInputs: number | null;
+  maskIoU: number | null;
+  maskMean: number | null;
+  outsideMae: number | null;
+  /** PSNR (dB) of the mean MSE. */
+  outsidePsnr: number | null;
+  insideMae: number | null;
+  insidePsnr: number | null;
+  allMae: number | null;
+  allPsnr: number | null;
+  identityL1: number | null;
+  backL1: number | null;
+}
+
+/** G's outputs for one batch, on the CPU. */
+export interface BatchOutputs {
+  edited: Float32Array;
+  /** null without attention. */
+  mask: Float32Array | null;
+  back: Float32Array;
+  identity: Float32Array;
+  logits: Float32Array;
+  inputLogits: Float32Array;
+}
+
+/** Runs G (edit, back-translation, identity) and the judge on a batch; one readback. */
+export async function runBatch(G: Generator, C: AttributeClassifier, b: NamedBatch): Promise<BatchOutputs> {
+  const S = G.config.size;
+  const outs = noGrad(() => tidy(() => {
+    const x = tensor(b.images, [b.n, 3, S, S]);
+    const cg = tensor(b.labels, [b.n]);
+    const t = sub(1, cg);
+    const e = G.call(x, t);
+    const back = G.call(e.image, cg).image;
+    const idt = G.call(x, cg).image;
+    const list: Tensor[] = [e.image, back, idt, C.call(e.image), C.call(x)];
+    if (e.mask) list.push(e.mask);
+    return list;
+  }));
+  const [edited, back, identity, logits, inputLogits, mask] = await readAll(outs);
+  outs.forEach((o) => o.dispose());
+  return { edited, back, identity, logits, inputLogits, mask: mask ?? null };
+}
+
+/** Scores one batch from its outputs (pure CPU). `first` is the index of the batch's first image in the set. */
+export function scoreBatch(b: NamedBatch, o: BatchOutputs, size: number, first: number): ImageRecord[] {
+  const n = b.n, hw = size * size;
+  const targets = Float32Array.from(b.labels, (l) => 1 - l);
+  const margins = targetMargins(o.logits, targets);
+  const iou = o.mask && b.masks ? maskIoU(o.mask, b.masks, n, hw) : null;
+  const mMean = o.mask ? meanPerImage(o.mask, n, hw) : null;
+  const ch = regionChange(b.images, o.edited, b.masks ?? null, n, 3, hw);
+  const idt = l1PerImage(o.identity, b.images, n, 3 * hw);
+  const back = l1PerImage(o.back, b.images, n, 3 * hw);
+  const orNull = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? null : v);
+  return Array.from({ length: n }, (_, i): ImageRecord => ({
+    index: first + i,
+    name: b.names[i],
+    direction: targets[i] >= 0.5 ? 'add' : 'remove',
+    target: targets[i],
+    logit: o.logits[i],
+    inputLogit: o.inputLogits[i],
+    margin: margins[i],
+    success: margins[i] > 0,
+    maskIoU: orNull(iou?.[i]),
+    maskMean: orNull(mMean?.[i]),
+    outsideMae: orNull(ch.outside.mae[i]),
+    outsideMse: orNull(ch.outside.mse[i]),
+    insideMae: orNull(ch.inside.mae[i]),
+    insideMse: orNull(ch.inside.mse[i]),
+    allMae: ch.all.mae[i],
+    allMse: ch.all.mse[i],
+    identityL1: idt[i],
+    backL1: back[i],
+  }));
+}
+
+/** Means of the records' metrics; PSNRs are of the mean MSE (see psnrOfMean). */
+export function summarize(records: readonly ImageRecord[]): Summary {
+  const col = (f: (r: ImageRecord) => number | boolean | null) => {
+    const v = records.map(f).filter((x): x is number | boolean => x !== null).map(Number);
+    return v.length ? finiteMean(v) : null;
+  };
+  const psnrCol = (f: (r: ImageRecord) => number | null) => {
+    const v = records.map(f).filter((x): x is number => x !== null);
+    return v.length ? psnrOfMean(v) : null;
+  };
+  return {
+    n: records.length,
+    success: col((r) => r.success),
+    marginMean: col((r) => r.margin),
+    judgeOnInputs: col((r) => (r.inputLogit > 0) === (r.target < 0.5)),
+    maskIoU: col((r) => r.maskIoU),
+    maskMean: col((r) => r.maskMean),
+    outsideMae: col((r) => r.outsideMae),
+    outsidePsnr: psnrCol((r) => r.outsideMse),
+    insideMae: col((r) => r.insideMae),
+    insidePsnr: psnrCol((r) => r.insideMse),
+    allMae: col((r) => r.allMae),
+    allPsnr: psnrCol((r) => r.allMse),
+    identityL1: col((r) => r.identityL1),
+    backL1: col((r) => r.backL1),
+  };
+}
+
+export interface EvaluationResult {
+  records: ImageRecord[];
+  add: Summary;
+  remove: Summary;
+  all: Summary;
+}
+
+/** Evaluates G with judge C over the whole set, `batchSize` images at a time. */
+export async function evaluateEdits(G: Generator, C: AttributeClassifier, set: EvalSet, batchSize: number,
+  onProgress?: (done: number, total: number) => void): Promise<EvaluationResult> {
+  if (set.size !== G.config.size) throw new Error(`eval: the images are ${set.size}² but the generator is ${G.config.size}²`);
+  if (C.config.size !== G.config.size) throw new Error(`eval: the classifier judges ${C.config.size}² images but the generator makes ${G.config.size}². Fix: train the classifier with --size ${G.config.size}.`);
+  const records: ImageRecord[] = [];
+  for await (const b of inBatches(set, batchSize)) {
+    records.push(...scoreBatch(b, await runBatch(G, C, b), set.size, records.length));
+    onProgress?.(records.length, set.length);
+  }
+  return {
+    records,
+    add: summarize(records.filter((r) => r.direction === 'add')),
+    remove: summarize(records.filter((r) => r.direction === 'remove')),
+    all: summarize(records),
+  };
+}
+
+export type RankBy = 'outside' | 'margin';
+
+/**
+ * The k worst and k best images: by change outside the region (largest is worst), or by success margin
+ * (smallest is worst). Records without the metric are skipped. Returned worst first, then best (best last).
+ */
+export function worstAndBest(records: readonly ImageRecord[], by: RankBy, k: number): { worst: ImageRecord[]; best: ImageRecord[] } {
+  const key = (r: ImageRecord) => (by === 'outside' ? (r.outsideMae === null ? null : -r.outsideMae) : r.margin);
+  const ranked = records.filter((r) => key(r) !== null).sort((a, b) => key(a)! - key(b)!); // ascending: worst first
+  const kk = Math.min(k, Math.floor(ranked.length / 2));
+  return { worst: ranked.slice(0, kk), best: ranked.slice(ranked.length - kk) };
+}
+
+/** Images of the chosen records, re-run through G (small: 2k images), as grid columns. */
+export async function gridData(G: Generator, set: EvalSet, chosen: readonly ImageRecord[]): Promise<{
+  n: number; input: Float32Array; edited: Float32Array; mask: Float32Array; region: Float32Array | null;
+}> {
+  const S = G.config.size, n = chosen.length, hw = S * S;
+  const input = new Float32Array(n * 3 * hw);
+  const region = set.hasMasks ? new Float32Array(n * hw) : null;
+  const targets = new Float32Array(n);
+  for (const [i, r] of chosen.entries()) {
+    const b = await set.load(r.index, r.index + 1);
+    input.set(b.images, i * 3 * hw);
+    if (region && b.masks) region.set(b.masks, i * hw);
+    targets[i] = r.target;
+  }
+  const outs = noGrad(() => tidy(() => {
+    const e = G.call(tensor(input, [n, 3, S, S]), tensor(targets, [n]));
+    return [e.image, e.mask ?? full([n, 1, S, S], 1)];
+  }));
+  const [edited, mask] = await readAll(outs);
+  outs.forEach((o) => o.dispose());
+  return { n, input, edited, mask, region };
+}
