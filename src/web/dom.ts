@@ -66,12 +66,7 @@ export function nextTask(): Promise<void> {
   });
 }
 
-/** "1:05", "2h03m", "--:--". */
-export function formatDuration(sec: number): string {
-  if (!Number.isFinite(sec) || sec < 0) return '--:--';
-  const s = Math.round(sec), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
-  return h ? `${h}h${String(m).padStart(2, '0')}m` : `${m}:${String(r).padStart(2, '0')}`;
-}
+export { formatDuration } from '../sagan/format.ts';
 
 /** An error's message without a leading "Error: ". */
 export function message(e: unknown): string {

@@ -9,17 +9,13 @@ import { tensorToImage } from '../../engine/io/image.ts';
 import { readFile, writeFile, mkdir } from '../data/fs.ts';
 import { edit, generatorFromCheckpoint, imagesToInput } from '../edit.ts';
 import { parseArgs, UsageError, type Flags } from './args.ts';
+import { fileStem } from '../eval/augment.ts';
 
 export const EDIT_FLAGS = {
   ckpt: { type: 'string', default: '', help: 'checkpoint written by train (checkpoint.safetensors)' },
   target: { type: 'string', default: '1', choices: ['0', '1'], help: 'attribute value to edit towards: 1 adds it, 0 removes it' },
   out: { type: 'string', default: 'edits', help: 'output folder' },
 } satisfies Flags;
-
-function stem(path: string): string {
-  const base = path.split(/[\\/]/).pop() ?? path;
-  return base.replace(/\.[^.]*$/, '');
-}
 
 export async function editCommand(argv: string[]): Promise<void> {
   const a = parseArgs('edit', argv, EDIT_FLAGS);
@@ -47,7 +43,7 @@ export async function editCommand(argv: string[]): Promise<void> {
   await mkdir(a.out);
   const written: string[] = [];
   for (let i = 0; i < n; i++) {
-    const name = stem(a._[i]);
+    const name = fileStem(a._[i]);
     const put = async (suffix: string, arr: Float32Array, c: number, range: [number, number]) => {
       const path = `${a.out}/${name}_${suffix}.png`;
       const img = tensorToImage(arr, c, S, S, i * c * S * S, range);

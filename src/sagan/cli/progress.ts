@@ -3,12 +3,8 @@
  * on a terminal; on a pipe (CI logs) a plain line at most every few seconds.
  */
 import process from 'node:process';
+import { formatDuration } from '../format.ts';
 
-export function formatDuration(sec: number): string {
-  if (!Number.isFinite(sec)) return '--:--';
-  const s = Math.round(sec), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
-  return h ? `${h}h${String(m).padStart(2, '0')}m` : `${m}:${String(r).padStart(2, '0')}`;
-}
 
 export class ProgressBar {
   private lastPrint = 0;
