@@ -5,17 +5,19 @@
  * Implicit GEMM out[o, pos] = Σ_k W[o, k]·X[k, pos] with k = (c, ky, kx), pos = (n, y, x), never
  * materialising the im2col matrix. Each thread owns a register block of TM output channels × RY rows
  * × RX columns of the output (TM·RY·RX accumulators, TM/4 vec4 per position); a workgroup owns WG
- * such blocks of one channel group. Per input channel c the thread
- *  - reads the input patch its block touches once, ((RY−1)·S+KH) × ((RX−1)·S+KW) values (masked at
- *    the zero padding), and
- *  - reads each weight of the channel group as a vec4 of 4 output channels, from weights packed to
- *    [Ci, KH, KW, Co↑TM] (zero-padded to whole channel groups: no masks, aligned vec4 loads),
- * then does TM·RY·RX·KH·KW multiply-adds from registers. On CPU WebGPU (lavapipe) a load costs about
- * as much per lane as ten FMAs, whether its address is uniform or not, so this reuse — each input
- * value used TM·(taps that see it) times, each weight vec4 used RY·RX times — is what sets the speed;
- * on GPUs it is the classic register tile, with the patch in L1.
- * Kernel size, stride, padding, tile sizes and the workgroup size are compile-time constants: every
- * tap loop is unrolled and every offset is a constant.
+ * such blocks of one channel group. Per input channel c and kernel row ky the thread reads, for each of
+ * its RY output rows, the input row segment its RX columns see through all KW taps, (RX−1)·S+KW values
+ * (masked at the zero padding), and the KW weights of its TM channels as vec4s of 4 output channels,
+ * from weights packed to [Ci, KH, KW, Co↑TM] (zero-padded to whole channel groups: aligned vec4 loads,
+ * no masks). So each input value loaded is used TM·KW/S times and each weight vec4 RY·RX times.
+ * When rows are a multiple of 4 long and a block's first input column is too (RX·S % 4 == 0), a conv
+ * reads its row segments as aligned vec4s (a vec4 costs about two scalar loads on lavapipe).
+ * On CPU WebGPU (lavapipe) a load costs about as much per lane as ten FMAs, whether its address is
+ * uniform or not, so this reuse sets the speed; on GPUs it is the classic register tile, with the
+ * patch in L1.
+ * Kernel size, stride, padding, tile sizes and the workgroup size are compile-time constants: the
+ * column taps and the block are unrolled with constant offsets; the kernel rows are a loop with a
+ * uniform bound (unrolled too, 7×7 kernels take minutes to compile in lavapipe's LLVM).
  *
  * convTranspose2d is computed as a gather split by output parity class (y + pad) mod S: in one class
  * only taps ky ≡ (y + pad) (mod S) reach the output, so each class is a dense stride-1 convolution
@@ -38,43 +40,52 @@ export interface ConvSpec {
   /** Threads per workgroup. */
   wg: number;
   bias: boolean;
+  /** conv only: read input rows as aligned vec4s (needs W % 4 == 0 and RX·S % 4 == 0). */
+  xvec: boolean;
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-export const convKernel = kernel<ConvSpec>('conv', ({ mode, kh, kw, stride: S, pad, tm, ry, rx, wg, bias }) => {
+
+export const convKernel = kernel<ConvSpec>('conv', ({ mode, kh, kw, stride: S, pad, tm, ry, rx, wg, bias, xvec }) => {
   const C = mode === 'conv';
-  // Taps per output in each dimension: all of them for a conv, ⌈K/S⌉ for one class of a convT.
-  const ty = C ? kh : Math.ceil(kh / S);
+  // Horizontal taps per output: all KW for a conv, ⌈KW/S⌉ for one class of a convT.
   const tx = C ? kw : Math.ceil(kw / S);
-  // Patch of input rows/columns the block reads, and which patch entry output r with tap t reads.
-  const AR = C ? (ry - 1) * S + kh : ry + ty - 1;
+  // Input columns one row of the block reads (held in registers), and which one column s reads through tap b.
   const AC = C ? (rx - 1) * S + kw : rx + tx - 1;
-  const pr = (r: number, t: number) => (C ? r * S + t : r - t + ty - 1);
-  const pc = (r: number, t: number) => (C ? r * S + t : r - t + tx - 1);
+  const pc = (s: number, b: number) => (C ? s * S + b : s - b + tx - 1);
   const Q = range(tm / 4), RY = range(ry), RX = range(rx);
-  // Packed weight wp[c][ky][kx][o]; convT's taps of class (cy, cx) are ky = cy + S·t.
-  const wIdx = (a: number, b: number, q: number) => (C
-    ? `wc + ${a * kw + b}u * u.Cop4 + og4 + ${q}u`
-    : `wc + wcls + ${S * a * kw + S * b}u * u.Cop4 + og4 + ${q}u`);
+  // vec4 range of the row segment (xvec): columns −pad … AC−1−pad relative to ox0·S.
+  const V0 = Math.floor(-pad / 4), V1 = Math.floor((AC - 1 - pad) / 4);
   let body = '';
-  for (let a = 0; a < AR; a++) for (let j = 0; j < AC; j++) {
-    body += `    let v${a}_${j} = vec4<f32>(select(0.0, x[xc + ro${a} + u32(ix${j})], rk${a} && ck${j}));\n`;
+  for (const r of RY) {
+    // Input row of output row r at vertical tap t (conv: ky = t; convT: ky = cy + S·t).
+    body += `      let iy${r} = ${C ? `iyb + ${r * S}` : `iyb + ${r}`} ${C ? '+' : '-'} i32(t);\n`;
+    body += `      let ro${r} = xc + u32(iy${r}) * u.W;\n      let rk${r} = u32(iy${r}) < u.H;\n`;
+    if (xvec) {
+      // Column ixb + j lies in vec4 m + ⌊(j − pad)/4⌋, lane (j − pad) mod 4, with m = ox0·S/4 exact.
+      for (let k = V0; k <= V1; k++) body += `      let q${r}_${k - V0} = select(vec4<f32>(0.0), x4[ro${r} / 4u + u32(m + ${k})], rk${r} && cv${k - V0});\n`;
+      for (let j = 0; j < AC; j++) body += `      let v${r}_${j} = vec4<f32>(q${r}_${Math.floor((j - pad) / 4) - V0}[${(((j - pad) % 4) + 4) % 4}]);\n`;
+    } else {
+      for (let j = 0; j < AC; j++) body += `      let v${r}_${j} = vec4<f32>(select(0.0, x[ro${r} + u32(ix${j})], rk${r} && ck${j}));\n`;
+    }
   }
-  for (let a = 0; a < ty; a++) for (let b = 0; b < tx; b++) {
-    const tap = C ? 'true' : `tapY${a} && tapX${b}`;
-    for (const q of Q) body += `    let w${q}_${a}_${b} = select(vec4<f32>(0.0), wp[${wIdx(a, b, q)}], ${tap});\n`;
-    for (const r of RY) for (const s of RX) for (const q of Q) {
-      body += `    a${r}_${s}_${q} = fma(v${pr(r, a)}_${pc(s, b)}, w${q}_${a}_${b}, a${r}_${s}_${q});\n`;
+  for (let b = 0; b < tx; b++) {
+    for (const q of Q) {
+      const load = `wp[wk + ${C ? b : S * b}u * u.Cop4 + ${q}u]`;
+      body += `      let w${q}_${b} = ${C ? load : `select(vec4<f32>(0.0), ${load}, tapX${b})`};\n`;
+    }
+    for (const r of RY) for (const s2 of RX) for (const q of Q) {
+      body += `      a${r}_${s2}_${q} = fma(v${r}_${pc(s2, b)}, w${q}_${b}, a${r}_${s2}_${q});\n`;
     }
   }
   const outRow = (r: number) => (C ? `oy0 + ${r}u` : `oy0 + ${r * S}u`);
-  const outCol = (s: number) => (C ? `ox0 + ${s}u` : `ox0 + ${s * S}u`);
+  const outCol = (s2: number) => (C ? `ox0 + ${s2}u` : `ox0 + ${s2 * S}u`);
   let store = '';
-  for (const r of RY) for (const s of RX) {
-    store += `  if (live && ${outRow(r)} < u.OH && ${outCol(s)} < u.OW) {\n    let p = yb + (${outRow(r)}) * u.OW + ${outCol(s)};\n`;
+  for (const r of RY) for (const s2 of RX) {
+    store += `  if (live && ${outRow(r)} < u.OH && ${outCol(s2)} < u.OW) {\n    let p = yb + (${outRow(r)}) * u.OW + ${outCol(s2)};\n`;
     for (const q of Q) for (let e = 0; e < 4; e++) {
-      store += `    if (o0 + ${4 * q + e}u < u.Co) { y[p + ${4 * q + e}u * u.OH * u.OW] = a${r}_${s}_${q}[${e}]; }\n`;
+      store += `    if (o0 + ${4 * q + e}u < u.Co) { y[p + ${4 * q + e}u * u.OH * u.OW] = a${r}_${s2}_${q}[${e}]; }\n`;
     }
     store += `  }\n`;
   }
@@ -84,9 +95,11 @@ struct U {
   N: u32, Ci: u32, H: u32, W: u32, Co: u32, OH: u32, OW: u32,
   // packed channels / 4; row blocks per image (per class), column blocks; position workgroups; channel groups
   Cop4: u32, YB: u32, XB: u32, P: u32, G: u32,
+  // kernel height (a uniform, so that the tap loop is not unrolled: see the file header)
+  KH: u32,
 }
 @group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
+${xvec ? '@group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;' : '@group(0) @binding(1) var<storage, read> x: array<f32>;'}
 @group(0) @binding(2) var<storage, read> wp: array<vec4<f32>>;
 ${bias ? '@group(0) @binding(3) var<storage, read> b: array<f32>;' : ''}
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
@@ -98,34 +111,38 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let cg = min(L / u.P, u.G - 1u);
   let o0 = cg * ${tm}u;
   let og4 = cg * ${tm / 4}u;
-  let t = (L % u.P) * ${wg}u + lid.x;
-  let bx = t % u.XB;
-  let rr = t / u.XB;
+  let t0 = (L % u.P) * ${wg}u + lid.x;
+  let bx = t0 % u.XB;
+  let rr = t0 / u.XB;
   let n = min(rr / u.YB, u.N - 1u);
   let live = L < u.P * u.G && rr < u.N * u.YB;
 ${C ? `  let oy0 = (rr % u.YB) * ${ry}u;
   let ox0 = bx * ${rx}u;
   let iyb = i32(oy0 * ${S}u) - ${pad};
-  let ixb = i32(ox0 * ${S}u) - ${pad};`
-    : `  // Parity class (cy, cx) and the first q of the class with y = q·S + cy − pad ≥ 0.
+  let ixb = i32(ox0 * ${S}u) - ${pad};
+  let taps = u.KH;
+  let wcls = 0u;`
+    : `  // Parity class (cy, cx): outputs y = q·S + cy − pad, q from the first with y ≥ 0; taps ky = cy + S·t.
   let cy = wid.z / ${S}u;
   let cx = wid.z % ${S}u;
   let qy = (${pad + S - 1}u - cy) / ${S}u + (rr % u.YB) * ${ry}u;
   let qx = (${pad + S - 1}u - cx) / ${S}u + bx * ${rx}u;
   let oy0 = qy * ${S}u + cy - ${pad}u;
   let ox0 = qx * ${S}u + cx - ${pad}u;
-  let iyb = i32(qy) - ${ty - 1};
+  let iyb = i32(qy);
   let ixb = i32(qx) - ${tx - 1};
-  let wcls = (cy * ${kw}u + cx) * u.Cop4;
-${range(ty).map((a) => `  let tapY${a} = cy + ${S * a}u < ${kh}u;`).join('\n')}
+  let taps = (u.KH + ${S - 1}u - cy) / ${S}u;
+  let wcls = cx * u.Cop4;
 ${range(tx).map((b) => `  let tapX${b} = cx + ${S * b}u < ${kw}u;`).join('\n')}`}
-${range(AR).map((a) => `  let rk${a} = u32(iyb + ${a}) < u.H;\n  let ro${a} = u32(iyb + ${a}) * u.W;`).join('\n')}
-${range(AC).map((j) => `  let ix${j} = ixb + ${j};\n  let ck${j} = u32(ix${j}) < u.W;`).join('\n')}
-${RY.map((r) => RX.map((s) => Q.map((q) => `  var a${r}_${s}_${q} = ${init(q)};`).join('\n')).join('\n')).join('\n')}
+${xvec ? `  let m = i32(ox0 * ${S}u / 4u);\n${range(V1 - V0 + 1).map((k) => `  let cv${k} = u32(m + ${k + V0}) < u.W / 4u;`).join('\n')}`
+    : range(AC).map((j) => `  let ix${j} = ixb + ${j};\n  let ck${j} = u32(ix${j}) < u.W;`).join('\n')}
+${RY.map((r) => RX.map((s2) => Q.map((q) => `  var a${r}_${s2}_${q} = ${init(q)};`).join('\n')).join('\n')).join('\n')}
   for (var c = 0u; c < u.Ci; c++) {
     let xc = (n * u.Ci + c) * u.H * u.W;
-    let wc = c * ${kh * kw}u * u.Cop4;
-${body}  }
+    for (var t = 0u; t < taps; t++) {
+      let wk = (c * ${kh * kw}u + ${C ? 't' : `(cy + ${S}u * t)`} * ${kw}u) * u.Cop4 + wcls + og4;
+${body}    }
+  }
   let yb = (n * u.Co + o0) * u.OH * u.OW;
 ${store}}
 `;

@@ -7,17 +7,20 @@
  */
 import { kernel } from './registry.ts';
 
-export const NORM_WG = 256;
+/** Threads per plane: enough to stream a large plane, few for small ones (idle lanes still cost on CPU drivers). */
+export function normWorkgroup(hw: number): number {
+  return Math.min(256, Math.max(16, 2 ** Math.ceil(Math.log2(Math.ceil(hw / 8)))));
+}
 
-const REDUCE2 = /* wgsl */ `
-var<workgroup> ra: array<f32, ${NORM_WG}>;
-var<workgroup> rb: array<f32, ${NORM_WG}>;
+const reduce2 = (wg: number) => /* wgsl */ `
+var<workgroup> ra: array<f32, ${wg}>;
+var<workgroup> rb: array<f32, ${wg}>;
 // Sums (a, b) over the workgroup; every thread gets the totals.
 fn reduce2(lid: u32, a: f32, b: f32) -> vec2<f32> {
   ra[lid] = a;
   rb[lid] = b;
   workgroupBarrier();
-  for (var s = ${NORM_WG / 2}u; s > 0u; s = s >> 1u) {
+  for (var s = ${wg / 2}u; s > 0u; s = s >> 1u) {
     if (lid < s) { ra[lid] = ra[lid] + ra[lid + s]; rb[lid] = rb[lid] + rb[lid + s]; }
     workgroupBarrier();
   }
@@ -32,11 +35,11 @@ struct U { hw: u32, planes: u32, eps: f32 }
 @group(0) @binding(0) var<uniform> u: U;
 `;
 
-export const instanceNormKernel = kernel('instance_norm', () => HEAD + /* wgsl */ `
+export const instanceNormKernel = kernel<{ wg: number }>('instance_norm', ({ wg }) => HEAD + /* wgsl */ `
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
-${REDUCE2}
-@compute @workgroup_size(${NORM_WG})
+${reduce2(wg)}
+@compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {
   let plane = wid.y * nwg.x + wid.x;
@@ -44,21 +47,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let base = plane * u.hw;
   let n = f32(u.hw);
   var s = 0.0;
-  if (live) { for (var i = lid.x; i < u.hw; i += ${NORM_WG}u) { s += x[base + i]; } }
+  if (live) { for (var i = lid.x; i < u.hw; i += ${wg}u) { s += x[base + i]; } }
   let mu = reduce2(lid.x, s, 0.0).x / n;
   var q = 0.0;
-  if (live) { for (var i = lid.x; i < u.hw; i += ${NORM_WG}u) { let d = x[base + i] - mu; q += d * d; } }
+  if (live) { for (var i = lid.x; i < u.hw; i += ${wg}u) { let d = x[base + i] - mu; q += d * d; } }
   let r = inverseSqrt(reduce2(lid.x, q, 0.0).x / n + u.eps);
-  if (live) { for (var i = lid.x; i < u.hw; i += ${NORM_WG}u) { y[base + i] = (x[base + i] - mu) * r; } }
+  if (live) { for (var i = lid.x; i < u.hw; i += ${wg}u) { y[base + i] = (x[base + i] - mu) * r; } }
 }
 `);
 
-export const instanceNormGradKernel = kernel('instance_norm_grad', () => HEAD + /* wgsl */ `
+export const instanceNormGradKernel = kernel<{ wg: number }>('instance_norm_grad', ({ wg }) => HEAD + /* wgsl */ `
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> g: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
-${REDUCE2}
-@compute @workgroup_size(${NORM_WG})
+${reduce2(wg)}
+@compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {
   let plane = wid.y * nwg.x + wid.x;
@@ -67,18 +70,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let n = f32(u.hw);
   var sx = 0.0;
   var sg = 0.0;
-  if (live) { for (var i = lid.x; i < u.hw; i += ${NORM_WG}u) { sx += x[base + i]; sg += g[base + i]; } }
+  if (live) { for (var i = lid.x; i < u.hw; i += ${wg}u) { sx += x[base + i]; sg += g[base + i]; } }
   let m = reduce2(lid.x, sx, sg) / n;   // (μ, mean g)
   var q = 0.0;
   var gq = 0.0;
   if (live) {
-    for (var i = lid.x; i < u.hw; i += ${NORM_WG}u) { let d = x[base + i] - m.x; q += d * d; gq += g[base + i] * d; }
+    for (var i = lid.x; i < u.hw; i += ${wg}u) { let d = x[base + i] - m.x; q += d * d; gq += g[base + i] * d; }
   }
   let v = reduce2(lid.x, q, gq) / n;    // (σ², mean g·(x − μ))
   let r = inverseSqrt(v.x + u.eps);
   let b = v.y * r;                      // mean(g·x̂)
   if (live) {
-    for (var i = lid.x; i < u.hw; i += ${NORM_WG}u) {
+    for (var i = lid.x; i < u.hw; i += ${wg}u) {
       let xh = (x[base + i] - m.x) * r;
       dx[base + i] = r * (g[base + i] - m.y - xh * b);
     }

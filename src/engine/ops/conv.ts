@@ -14,12 +14,12 @@
  * the original input (it may differ between height and width).
  */
 import { Tensor } from '../tensor.ts';
-import { record, noGrad, type Rule } from '../autograd.ts';
+import { record, type Rule } from '../autograd.ts';
 import { launch, grid1d } from '../../kernels/registry.ts';
 import { convKernel, convPackKernel, type ConvSpec } from '../../kernels/conv.wgsl.ts';
 import { fmt } from './shape.ts';
-import { convWeightGradKernel, WGRAD_TILE } from '../../kernels/conv_wgrad.wgsl.ts';
-import { sum, reduceRows } from './reduce.ts';
+import { convWgradKernel, convWgradSumKernel } from '../../kernels/conv_wgrad.wgsl.ts';
+import { sum } from './reduce.ts';
 import { expand, reshape } from './layout.ts';
 
 export interface Conv2dOptions {
@@ -32,14 +32,22 @@ export interface ConvTranspose2dOptions extends Conv2dOptions {
 
 // ---- launch helpers (no tape) ---------------------------------------------------------------------
 
-/** Register block per thread (channels × rows × columns) and threads per workgroup for an output of qh × qw per image. */
+/** Workgroups the weight gradient aims for (splitting its reduction): enough for 2–16 CPU cores or a small GPU. */
+const WGRAD_WORKGROUPS = 128;
+
+/**
+ * Register block per thread (channels × rows × columns) and threads per workgroup, for an output of
+ * qh × qw positions per image (per parity class for convT). Measured on lavapipe (bench/conv.ts): the
+ * larger the block the fewer loads per multiply-add (16 channels × 4 × 8 positions was fastest), but
+ * lavapipe's compile time grows with the unrolled block: 16 × 2 × 8 keeps most of the speed at half the
+ * code. Small maps keep 8 channels per thread so that there are still enough threads to fill the cores.
+ */
 export function convTiles(co: number, qh: number, qw: number, n: number): { tm: number; ry: number; rx: number; wg: number } {
-  const e = (globalThis as any).process?.env ?? {};
-  const tm = co <= 4 ? 4 : Number(e.TM ?? 8);
-  const ry = Math.min(qh, Number(e.RY ?? 2));
-  const rx = Math.min(qw, Number(e.RX ?? 4));
+  const ry = Math.min(qh, 2);
+  const rx = Math.min(qw, 8);
   const blocks = n * Math.ceil(qh / ry) * Math.ceil(qw / rx);
-  const wg = Math.min(Number(e.WG ?? 64), Math.max(8, 2 ** Math.ceil(Math.log2(blocks))));
+  const tm = co <= 4 ? 4 : co >= 16 && blocks * Math.ceil(co / 16) >= 64 ? 16 : 8;
+  const wg = Math.min(64, Math.max(8, 2 ** Math.ceil(Math.log2(blocks))));
   return { tm, ry, rx, wg };
 }
 
@@ -60,16 +68,60 @@ function convRaw(mode: ConvSpec['mode'], x: Tensor, w: Tensor, b: Tensor | null,
     uniforms: { n: wp.size, Ci, Co, Cop, KK: kh * kw },
     grid: grid1d(wp.size, 256),
   });
-  const spec: ConvSpec = { mode, kh, kw, stride, pad, tm, ry, rx, wg, bias: b !== null };
-  const buffers: Record<string, { buffer: GPUBuffer; offset: number; bytes: number }> = { x: x.ref, wp: wp.ref, y: out.ref };
+  // Aligned vec4 row loads when every row and every block's first column start on a multiple of 4.
+  const xvec = mode === 'conv' && W % 4 === 0 && (rx * stride) % 4 === 0;
+  const spec: ConvSpec = { mode, kh, kw, stride, pad, tm, ry, rx, wg, bias: b !== null, xvec };
+  const buffers: Record<string, { buffer: GPUBuffer; offset: number; bytes: number }> = { [xvec ? 'x4' : 'x']: x.ref, wp: wp.ref, y: out.ref };
   if (b) buffers.b = b.ref;
   const [gx, gy] = grid1d(P * G, 1);
   launch(convKernel, spec, {
     buffers,
-    uniforms: { N, Ci, H, W, Co, OH, OW, Cop4: Cop / 4, YB, XB, P, G },
+    uniforms: { N, Ci, H, W, Co, OH, OW, Cop4: Cop / 4, YB, XB, P, G, KH: kh },
     grid: [gx, gy, S * S],
   });
   wp.dispose();
+  return out;
+}
+
+/** Tiles of the weight-gradient kernel: channels per thread, output rows × columns per step, threads per workgroup. */
+export function wgradTiles(lanes: number, co: number, oh: number, ow: number): { tm: number; ry: number; rx: number; wg: number } {
+  const tm = co <= 4 ? 4 : 8; // keep in step with the channel groups counted in wgradRaw
+  const ry = Math.min(oh, 2);
+  const rx = Math.min(ow, 4);
+  const wg = Math.min(64, Math.max(8, 2 ** Math.ceil(Math.log2(lanes))));
+  return { tm, ry, rx, wg };
+}
+
+function wgradRaw(x: Tensor, d: Tensor, kh: number, kw: number, stride: number, pad: number): Tensor {
+  const [N, Ci, H, W] = x.shape, [, Co, OH, OW] = d.shape;
+  const out = Tensor.empty([Co, Ci, kh, kw]);
+  if (out.size === 0) return out;
+  // One thread per (channel group, input channel, kernel row).
+  const G = Math.ceil(Co / (Co <= 4 ? 4 : 8));
+  const lanes = G * Ci * kh;
+  const { tm, ry, rx, wg } = wgradTiles(lanes, Co, OH, OW);
+  const YB = Math.ceil(OH / ry), XB = Math.ceil(OW / rx);
+  const groups = Math.ceil(lanes / wg);
+  // Split the sum over output rows until there are enough workgroups to keep every core busy.
+  const splits = Math.max(1, Math.min(N * YB, Math.ceil(WGRAD_WORKGROUPS / groups)));
+  const RPS = Math.ceil((N * YB) / splits);
+  const used = Math.ceil((N * YB) / RPS);
+  const part = used === 1 ? out : Tensor.empty([Co * Ci * kh * kw, used]);
+  const dvec = OW % 4 === 0 && rx === 4;
+  const [gx, gy] = grid1d(groups, 1);
+  launch(convWgradKernel, { kw, stride, pad, tm, ry, rx, wg, dvec }, {
+    buffers: { x: x.ref, [dvec ? 'd4' : 'd']: d.ref, part: part.ref },
+    uniforms: { N, Ci, H, W, Co, OH, OW, OHW: OH * OW, KH: kh, CKK: Ci * kh * kw, YB, XB, RPS, splits: used, G },
+    grid: [gx, gy, used],
+  });
+  if (used > 1) {
+    launch(convWgradSumKernel, undefined, {
+      buffers: { part: part.ref, out: out.ref },
+      uniforms: { n: out.size, splits: used },
+      grid: grid1d(out.size, 64),
+    });
+    part.dispose();
+  }
   return out;
 }
 
@@ -89,8 +141,6 @@ export function convTranspose2dRaw(x: Tensor, w: Tensor, b: Tensor | null, strid
   return convRaw('convT', x, w, b, stride, pad, Tensor.empty([N, Co, OH, OW]));
 }
 
-export { fmt, record, noGrad };
-export type { Rule };
 
 // ---- differentiable ops ----------------------------------------------------------------------------
 // (the primitives' public faces: shape checks at the call site, then the Raw launchers above)
@@ -143,20 +193,10 @@ function convT(x: Tensor, w: Tensor, b: Tensor | null, stride: number, padding: 
 export function conv2dWeightGrad(x: Tensor, d: Tensor, kh: number, kw: number, stride: number, padding: number): Tensor {
   const [N, Ci, H, W] = x.shape, [N2, Co, OH, OW] = d.shape;
   if (N !== N2) throw new Error(`conv2dWeightGrad: batch of x ${fmt(x.shape)} and d ${fmt(d.shape)} differ`);
-  const K = Ci * kh * kw, Q = N * OH * OW;
-  const tiles = Math.ceil(Co / WGRAD_TILE) * Math.ceil(K / WGRAD_TILE);
-  // Enough workgroups to fill a device, but each split sums at least 256 positions.
-  const splits = Math.max(1, Math.min(Math.ceil(64 / tiles), Math.floor(Q / 256)));
-  const qPerSplit = Math.ceil(Q / splits / 16) * 16;
-  const part = Tensor.empty([Co * K, splits]);
-  launch(convWeightGradKernel, { kh, kw, stride }, {
-    buffers: { x: x.ref, d: d.ref, part: part.ref },
-    uniforms: { N, Ci, H, W, Co, OH, OW, pad: padding, qPerSplit, splits },
-    grid: [Math.ceil(K / WGRAD_TILE), Math.ceil(Co / WGRAD_TILE), splits],
-  });
-  const out = splits === 1 ? part.view([Co, Ci, kh, kw]) : reduceRows(part, [Co, Ci, kh, kw]);
-  part.dispose();
-  return record('conv2dWeightGrad', { stride, padding, kh, kw }, [x, d], out);
+  if (Math.floor((H + 2 * padding - kh) / stride) + 1 !== OH || Math.floor((W + 2 * padding - kw) / stride) + 1 !== OW) {
+    throw new Error(`conv2dWeightGrad: d ${fmt(d.shape)} is not the output size of a ${kh}×${kw} stride ${stride} padding ${padding} conv of x ${fmt(x.shape)}`);
+  }
+  return record('conv2dWeightGrad', { stride, padding, kh, kw }, [x, d], wgradRaw(x, d, kh, kw, stride, padding));
 }
 
 /** Output padding that makes a transposed conv of `n` positions give back `size` (the adjoint's size). */

@@ -12,7 +12,7 @@
 import { Tensor } from '../tensor.ts';
 import { record, type Rule } from '../autograd.ts';
 import { launch, grid1d } from '../../kernels/registry.ts';
-import { instanceNormKernel, instanceNormGradKernel } from '../../kernels/norm.wgsl.ts';
+import { instanceNormKernel, instanceNormGradKernel, normWorkgroup } from '../../kernels/norm.wgsl.ts';
 import { add, div, mul, rsqrt, sub } from './elementwise.ts';
 import { mean } from './reduce.ts';
 import { reshape } from './layout.ts';
@@ -26,7 +26,7 @@ function planes(op: string, x: Tensor): { planes: number; hw: number } {
 function normPrim(x: Tensor, eps: number): Tensor {
   const p = planes('instanceNorm2d', x);
   const out = Tensor.empty(x.shape);
-  if (out.size) launch(instanceNormKernel, undefined, { buffers: { x: x.ref, y: out.ref }, uniforms: { hw: p.hw, planes: p.planes, eps }, grid: grid1d(p.planes, 1) });
+  if (out.size) launch(instanceNormKernel, { wg: normWorkgroup(p.hw) }, { buffers: { x: x.ref, y: out.ref }, uniforms: { hw: p.hw, planes: p.planes, eps }, grid: grid1d(p.planes, 1) });
   return record('instanceNorm', { eps }, [x], out);
 }
 
@@ -35,7 +35,7 @@ export function instanceNormGrad(x: Tensor, u: Tensor, eps = 1e-5): Tensor {
   const p = planes('instanceNormGrad', x);
   if (!sameShape(x.shape, u.shape)) throw new Error(`instanceNormGrad: x ${fmt(x.shape)} and gradient ${fmt(u.shape)} differ`);
   const out = Tensor.empty(x.shape);
-  if (out.size) launch(instanceNormGradKernel, undefined, { buffers: { x: x.ref, g: u.ref, dx: out.ref }, uniforms: { hw: p.hw, planes: p.planes, eps }, grid: grid1d(p.planes, 1) });
+  if (out.size) launch(instanceNormGradKernel, { wg: normWorkgroup(p.hw) }, { buffers: { x: x.ref, g: u.ref, dx: out.ref }, uniforms: { hw: p.hw, planes: p.planes, eps }, grid: grid1d(p.planes, 1) });
   return record('instanceNormGrad', { eps }, [x, u], out);
 }
 

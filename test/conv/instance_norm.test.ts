@@ -1,0 +1,48 @@
+import { describe, it, beforeAll, afterAll, expect } from 'vitest';
+import { init, destroyDevice, instanceNorm2d, instanceNormGrad, tensor } from '../../src/index.ts';
+import { checkOp, type F64 } from '../helpers/gradcheck.ts';
+import { instanceNorm2dRef } from '../helpers/conv_ref.ts';
+
+const TIMEOUT = 240_000;
+beforeAll(async () => { await init(); });
+afterAll(() => destroyDevice());
+
+/** ∂/∂x of Σ u·instanceNorm(x), from the float64 reference by central differences of nothing: closed form per plane. */
+function normGradRef([x, u]: F64[], eps = 1e-5): F64 {
+  const [N, C, H, W] = x.shape, P = H * W, out = new Float64Array(x.data.length);
+  for (let p = 0; p < N * C; p++) {
+    const xs = x.data.subarray(p * P, (p + 1) * P), us = u.data.subarray(p * P, (p + 1) * P);
+    const mu = xs.reduce((a, b) => a + b, 0) / P;
+    const v = xs.reduce((a, b) => a + (b - mu) ** 2, 0) / P;
+    const r = 1 / Math.sqrt(v + eps);
+    const ub = us.reduce((a, b) => a + b, 0) / P;
+    let uxh = 0;
+    for (let k = 0; k < P; k++) uxh += us[k] * (xs[k] - mu) * r;
+    uxh /= P;
+    for (let k = 0; k < P; k++) out[p * P + k] = r * (us[k] - ub - (xs[k] - mu) * r * uxh);
+  }
+  return { data: out, shape: [...x.shape] };
+}
+
+describe('instanceNorm2d', () => {
+  it('no affine, odd plane', async () => {
+    await checkOp('instanceNorm2d', ([x]) => instanceNorm2d(x), ([x]) => instanceNorm2dRef(x, null, null), [{ shape: [2, 3, 3, 5], range: [-2, 2] }]);
+  }, TIMEOUT);
+  it('affine weight and bias', async () => {
+    await checkOp('instanceNorm2d affine', ([x, w, b]) => instanceNorm2d(x, { weight: w, bias: b }), ([x, w, b]) => instanceNorm2dRef(x, w, b),
+      [{ shape: [2, 2, 4, 3], range: [-2, 2] }, { shape: [2] }, { shape: [2] }]);
+  }, TIMEOUT);
+  it('a plane larger than the workgroup (strided sums)', async () => {
+    await checkOp('instanceNorm2d large plane', ([x]) => instanceNorm2d(x, { eps: 1e-3 }), ([x]) => instanceNorm2dRef(x, null, null, 1e-3),
+      [{ shape: [1, 1, 24, 24], range: [-3, 1] }], { second: false });
+  }, TIMEOUT);
+  it('its backward op: forward, gradient and second derivative', async () => {
+    await checkOp('instanceNormGrad', ([x, u]) => instanceNormGrad(x, u), normGradRef, [{ shape: [1, 2, 3, 3], range: [-2, 2] }, { shape: [1, 2, 3, 3] }]);
+  }, TIMEOUT);
+  it('names the op and the shapes in its errors', () => {
+    const x = tensor(new Float32Array(2 * 3 * 4), [2, 3, 4]);
+    expect(() => instanceNorm2d(x)).toThrow(/instanceNorm2d: expected \[N, C, H, W\], got \[2, 3, 4\]/);
+    const x4 = tensor(new Float32Array(2 * 3 * 4), [1, 2, 3, 4]);
+    expect(() => instanceNorm2d(x4, { weight: tensor([1, 2, 3], [3]) })).toThrow(/instanceNorm2d: weight must be \[2\].*\[3\]/);
+  });
+});
