@@ -2,26 +2,10 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { init, destroyDevice, nn, readAll, tidy, randn, grad, mul, sum, loadSafetensors, type Tensor } from '../../src/index.ts';
 import { expectClose } from '../helpers/gradcheck.ts';
+import { Block } from '../helpers/torch_block.ts';
 
 beforeAll(async () => { await init(); });
 afterAll(() => destroyDevice());
-
-/** The module of fixtures/torch_block.py. */
-class Block extends nn.Module {
-  readonly main: nn.Sequential;
-  readonly head: nn.Linear;
-  constructor() {
-    super();
-    this.main = this.registerModule('main', new nn.Sequential(
-      new nn.Conv2d(3, 4, 3, { padding: 1 }), new nn.InstanceNorm2d(4, { affine: true }), new nn.ReLU(),
-      new nn.Sequential(new nn.Conv2d(4, 4, 3, { padding: 1, bias: false }), new nn.InstanceNorm2d(4)),
-      new nn.ConvTranspose2d(4, 2, 4, { stride: 2, padding: 1 }), new nn.Tanh()));
-    this.head = this.registerModule('head', new nn.Linear(2, 1));
-  }
-  forward(x: Tensor): Tensor {
-    return this.head.call(this.main.call(x).permute([0, 2, 3, 1]));
-  }
-}
 
 describe('nn layers', () => {
   it('forward shapes', () => {
