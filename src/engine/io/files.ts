@@ -26,7 +26,7 @@ export async function readFileBytes(path: string): Promise<Uint8Array> {
 }
 
 /** Writes `data` to `path` atomically: `path` is either untouched or fully replaced. */
-export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   const f = await fs();
   const pid = (globalThis as { process?: { pid?: number } }).process?.pid ?? 0;
   const tmp = `${path}.${pid}.${Math.random().toString(36).slice(2)}.tmp`;

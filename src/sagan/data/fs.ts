@@ -16,15 +16,9 @@ export async function writeFile(path: string, data: Uint8Array | string): Promis
   await fsp.writeFile(path, data);
 }
 
-/**
- * Writes via a temporary sibling and a rename, so readers never see a half-written file (rename is atomic
- * within a file system) — used for the list files that mark a synthetic set as complete.
- */
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
-  await fsp.writeFile(tmp, data);
-  await fsp.rename(tmp, path);
-}
+/** Atomic writes (temp file, fsync, rename): the engine's one implementation. */
+import { writeFileAtomic } from '../../engine/io/files.ts';
+export { writeFileAtomic };
 
 /** mkdir -p. */
 export async function mkdir(path: string): Promise<void> {
