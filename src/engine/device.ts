@@ -3,6 +3,7 @@
  * (navigator.gpu in browsers and Deno, the `webgpu` npm package — Dawn — in Node), requests an
  * adapter and a device, and keeps them for every other module. `deviceInfo()` reports what we got.
  */
+import { throttleDawnPolling } from './dawn_poll.ts';
 
 export interface InitOptions {
   /** Any object with WebGPU's `requestAdapter` (navigator.gpu, Dawn's `create()`, a test double). */
@@ -59,6 +60,7 @@ async function findGpu(opts: InitOptions): Promise<{ gpu: GPU; runtime: DeviceIn
     Object.assign(globalThis, mod.globals); // GPUBufferUsage, GPUShaderStage, ... as in browsers
     const gpu = mod.create(opts.dawnOptions ?? []);
     dawnKeepAlive.push(gpu);
+    throttleDawnPolling();
     return { gpu, runtime: 'node' };
   }
   throw new Error(

@@ -16,7 +16,8 @@ import { parseArgs, type Flags } from './args.ts';
 
 export const QUICKSTART_FLAGS = {
   attr: { type: 'string', default: 'Eyeglasses', choices: ['Eyeglasses', 'Smiling', 'Mouth_Slightly_Open', 'No_Beard'], help: 'attribute to learn' },
-  steps: { type: 'int', default: 200, help: 'iterations' },
+  steps: { type: 'int', default: 400, help: 'iterations' },
+  lr: { type: 'number', default: 1e-3, help: 'learning rate of G and D (the paper: 2e-4; higher learns the edit within the short run)' },
   size: { type: 'int', default: 32, help: 'image size' },
   width: { type: 'int', default: 8, help: 'base width' },
   res: { type: 'int', default: 1, help: 'residual blocks' },
@@ -33,7 +34,7 @@ export async function quickstartCommand(argv: string[]): Promise<void> {
   const config: TrainConfig = {
     ...DEFAULT_TRAIN, attribute, data: 'synthetic',
     model: { size: S, width: a.width, nRes: a.res, attention: true },
-    batchSize: a.batch, steps: a.steps, seed: 1, logEvery: 10, sampleEvery: 50, checkpointEvery: 100,
+    batchSize: a.batch, steps: a.steps, lrG: a.lr, lrD: a.lr, seed: 1, logEvery: 10, sampleEvery: 50, checkpointEvery: 100,
   };
   const train = syntheticSource({ attribute, size: S, length: trainCount, batchSize: a.batch, dataSeed, orderSeed: 1 });
   const test = syntheticSource({ attribute, size: S, length: 16, batchSize: 16, dataSeed, orderSeed: 0, offset: trainCount });
