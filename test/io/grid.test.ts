@@ -60,6 +60,19 @@ describe('tensorGrid', () => {
     const two = tensorGrid([{ data: x, shape: [n, 3, h, w] }], { maxRows: 2, gap: 0 });
     expect([two.width, two.height]).toEqual([2, 4]);
   });
+  it('transposes (one row per batch) and upscales cells by nearest neighbour', () => {
+    const n = 3, h = 1, w = 2;
+    const x = new Float32Array(n * 3 * h * w).fill(-1);
+    x.fill(1, 3 * h * w, 3 * h * w + 1); // sample 1: red channel of its left pixel white
+    const m = new Float32Array(n * h * w).fill(1);
+    const g = tensorGrid([{ data: x, shape: [n, 3, h, w] }, { data: m, shape: [n, 1, h, w], range: [0, 1] }], { gap: 1, transpose: true, scale: 2 });
+    expect([g.width, g.height]).toEqual([1 + 3 * (4 + 1), 1 + 2 * (2 + 1)]); // 3 samples across, 2 batches down
+    expect(px(g, 6, 1)).toEqual([255, 0, 0]); // sample 1's left pixel, upscaled to a 2×2 block
+    expect(px(g, 7, 2)).toEqual([255, 0, 0]);
+    expect(px(g, 8, 1)).toEqual([0, 0, 0]); // its right pixel
+    expect(px(g, 1, 4)).toEqual([255, 255, 255]); // the mask row
+    expect(() => tensorGrid([{ data: x, shape: [n, 3, h, w] }], { scale: 1.5 })).toThrow(/scale/);
+  });
   it('rejects shapes that are not NCHW with 1 or 3 channels', () => {
     expect(() => tensorGrid([{ data: new Float32Array(8), shape: [2, 4] }])).toThrow(/NCHW/);
     expect(() => tensorGrid([{ data: new Float32Array(8), shape: [1, 2, 2, 2] }])).toThrow(/channels/);

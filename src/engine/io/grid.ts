@@ -12,6 +12,8 @@ export interface GridOptions {
   gap?: number;
   /** Gap / empty-cell colour, RGB bytes; default white. */
   background?: readonly [number, number, number];
+  /** Integer upscaling of every cell, nearest neighbour (small images stay crisp); default 1. */
+  scale?: number;
 }
 
 /** One grid column taken from an NCHW batch: row i shows sample i. */
@@ -30,6 +32,9 @@ export interface GridColumn {
 export function imageGrid(rows: readonly (readonly (Image8 | null)[])[], opts: GridOptions = {}): Image8 {
   const gap = opts.gap ?? 2;
   const bg = opts.background ?? [255, 255, 255];
+  const k = opts.scale ?? 1;
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`imageGrid: scale ${k} must be a positive integer`);
+  if (k > 1) rows = rows.map((r) => r.map((cell) => (cell ? upscale(cell, k) : null)));
   const nCols = Math.max(0, ...rows.map((r) => r.length));
   const colW = new Array<number>(nCols).fill(0);
   const rowH = rows.map(() => 0);
@@ -61,6 +66,19 @@ export function imageGrid(rows: readonly (readonly (Image8 | null)[])[], opts: G
   return { width: Math.max(1, W), height: Math.max(1, H), channels: 3, data: out };
 }
 
+/** Nearest-neighbour upscaling by an integer factor. */
+function upscale(img: Image8, k: number): Image8 {
+  const C = img.channels, W = img.width * k, H = img.height * k;
+  const data = new Uint8Array(W * H * C);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const s = (Math.floor(y / k) * img.width + Math.floor(x / k)) * C, d = (y * W + x) * C;
+      for (let c = 0; c < C; c++) data[d + c] = img.data[s + c]!;
+    }
+  }
+  return { width: W, height: H, channels: C, data };
+}
+
 /** Copies an image into an RGB canvas at (x0, y0); grey is replicated, alpha dropped. */
 function blit(img: Image8, dst: Uint8Array, dstW: number, x0: number, y0: number): void {
   const C = img.channels;
@@ -80,10 +98,11 @@ function blit(img: Image8, dst: Uint8Array, dstW: number, x0: number, y0: number
 }
 
 /**
- * Grid from NCHW batches: one column per batch, one row per sample (rows = the smallest N, or `maxRows`).
+ * Grid from NCHW batches: one column per batch, one row per sample (rows = the smallest N, or `maxRows`;
+ * `transpose` swaps the two).
  * Typical: tensorGrid([{data: x, shape}, {data: edited, shape}, {data: mask, shape: maskShape, range: [0, 1]}]).
  */
-export function tensorGrid(columns: readonly GridColumn[], opts: GridOptions & { maxRows?: number } = {}): Image8 {
+export function tensorGrid(columns: readonly GridColumn[], opts: GridOptions & { maxRows?: number; transpose?: boolean } = {}): Image8 {
   for (const col of columns) {
     if (col.shape.length !== 4) throw new RangeError(`tensorGrid: shape [${col.shape}] is not NCHW`);
     const c = col.shape[1]!;
@@ -101,5 +120,6 @@ export function tensorGrid(columns: readonly GridColumn[], opts: GridOptions & {
       }),
     );
   }
-  return imageGrid(rows, opts);
+  // transpose: one row per batch, one column per sample (a wide strip).
+  return imageGrid(opts.transpose ? columns.map((_, c) => rows.map((r) => r[c]!)) : rows, opts);
 }

@@ -1,7 +1,7 @@
 /**
  * @file `sagan quickstart` — what `npm start` runs: trains a small SaGAN on synthetic faces on whatever
  * GPU (or CPU Vulkan) is there, then edits held-out faces both ways and writes a grid
- * (input | +attribute | −attribute | mask) next to the checkpoint, and prints their paths.
+ * (rows: input, +attribute, −attribute, mask) next to the checkpoint, and prints their paths.
  */
 import { init } from '../../engine/index.ts';
 import { encodePng } from '../../engine/io/png.ts';
@@ -16,12 +16,13 @@ import { parseArgs, type Flags } from './args.ts';
 
 export const QUICKSTART_FLAGS = {
   attr: { type: 'string', default: 'Eyeglasses', choices: ['Eyeglasses', 'Smiling', 'Mouth_Slightly_Open', 'No_Beard'], help: 'attribute to learn' },
-  steps: { type: 'int', default: 400, help: 'iterations' },
+  steps: { type: 'int', default: 300, help: 'iterations' },
   lr: { type: 'number', default: 1e-3, help: 'learning rate of G and D (the paper: 2e-4; higher learns the edit within the short run)' },
   size: { type: 'int', default: 32, help: 'image size' },
   width: { type: 'int', default: 8, help: 'base width' },
   res: { type: 'int', default: 1, help: 'residual blocks' },
   batch: { type: 'int', default: 8, help: 'batch size' },
+  'd-warmup': { type: 'int', default: 300, help: 'critic warm-up steps (attribute loss only) before training' },
   out: { type: 'string', default: 'runs/quickstart', help: 'output folder' },
   quiet: { type: 'boolean', default: false, help: 'no progress bar' },
 } satisfies Flags;
@@ -34,7 +35,7 @@ export async function quickstartCommand(argv: string[]): Promise<void> {
   const config: TrainConfig = {
     ...DEFAULT_TRAIN, attribute, data: 'synthetic',
     model: { size: S, width: a.width, nRes: a.res, attention: true },
-    batchSize: a.batch, steps: a.steps, lrG: a.lr, lrD: a.lr, seed: 1, logEvery: 10, sampleEvery: 50, checkpointEvery: 100,
+    batchSize: a.batch, steps: a.steps, lrG: a.lr, lrD: a.lr, dWarmup: a['d-warmup'], seed: 1, logEvery: 10, sampleEvery: 50, checkpointEvery: 100,
   };
   const train = syntheticSource({ attribute, size: S, length: trainCount, batchSize: a.batch, dataSeed, orderSeed: 1 });
   const test = syntheticSource({ attribute, size: S, length: 16, batchSize: 16, dataSeed, orderSeed: 0, offset: trainCount });
@@ -50,10 +51,10 @@ export async function quickstartCommand(argv: string[]): Promise<void> {
     { data: plus.edited, shape: [held.n, 3, S, S] },
     { data: minus.edited, shape: [held.n, 3, S, S] },
     { data: plus.mask, shape: [held.n, 1, S, S], range: [0, 1] },
-  ]);
+  ], { transpose: true, scale: Math.max(1, Math.round(96 / S)) });
   const gridPath = `${a.out}/edits.png`;
   await writeFile(gridPath, encodePng(grid));
-  console.log(`\nheld-out edits (input | +${attribute} | −${attribute} | mask): ${gridPath}`);
+  console.log(`\nheld-out edits (rows: input, +${attribute}, −${attribute}, mask): ${gridPath}`);
   console.log(`checkpoint: ${a.out}/checkpoint.safetensors   log: ${a.out}/log.jsonl   samples: ${a.out}/samples/`);
   console.log(`edit your own images: sagan edit --ckpt ${a.out}/checkpoint.safetensors --target 1 photo.jpg`);
 }

@@ -22,6 +22,7 @@ export const TRAIN_FLAGS = {
   steps: { type: 'int', default: 10000, help: 'iterations (each: n-critic D steps + 1 G step)' },
   'n-critic': { type: 'int', default: 3, help: 'D steps per G step' },
   lr: { type: 'number', default: 2e-4, help: 'learning rate of G and D (Adam, betas 0.5, 0.999)' },
+  'd-warmup': { type: 'int', default: 0, help: "critic warm-up: D steps on the attribute loss alone before iteration 1 (0: none, as the paper; short runs need ~300)" },
   'decay-from': { type: 'int', default: -1, help: 'decay the learning rate linearly to 0 from this iteration (-1: never)' },
   seed: { type: 'int', default: 1, help: 'seed of weights, batch order and noise' },
   'data-seed': { type: 'int', default: 2018, help: 'synthetic data: seed of the face set' },
@@ -69,7 +70,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     attribute: a.attr, data: a.data,
     ...(a.data === 'synthetic' ? { dataSeed: a['data-seed'], dataCount: a['data-count'] } : {}),
     model: { size: a.size, width: a.width, nRes: a.res, attention: !a['no-attention'] },
-    batchSize: a.batch, steps: a.steps, nCritic: a['n-critic'], lrG: a.lr, lrD: a.lr,
+    batchSize: a.batch, steps: a.steps, nCritic: a['n-critic'], lrG: a.lr, lrD: a.lr, dWarmup: a['d-warmup'],
     decayFrom: a['decay-from'] < 0 ? Infinity : a['decay-from'], seed: a.seed,
     logEvery: a['log-every'], sampleEvery: a['sample-every'], checkpointEvery: a['ckpt-every'],
   };
@@ -105,6 +106,12 @@ export async function runTraining(s: TrainSetup, o: { resume?: boolean; quiet?: 
     const l = p.last;
     bar?.update(p.step, p.steps, p.itPerSec, l ? `D ${l.d_loss.toFixed(3)} GP ${l.gp.toFixed(3)} G ${l.g_loss.toFixed(3)} rec ${l.rec.toFixed(3)} mask ${l.mask_mean.toFixed(2)}` : '');
   };
+  if ((config.dWarmup ?? 0) > 0 && trainer.step === 0) {
+    const wbar = o.quiet ? null : new ProgressBar('critic warm-up');
+    const t0 = performance.now();
+    const cls = await trainer.warmupCritic((i, n) => wbar?.update(i, n, i / ((performance.now() - t0) / 1000), ''));
+    if (cls !== null) console.error(`critic warm-up: ${config.dWarmup} attribute steps, last BCE ${cls.toFixed(3)} (chance 0.693)`);
+  }
   await trainer.run();
   console.error(`wrote ${ckptPath}, ${logPath} and ${out}/samples/`);
   return trainer;
