@@ -38,6 +38,18 @@ describe('sagan CLI', () => {
     expect([edited.width, edited.height, mask.width, mask.height]).toEqual([32, 32, 32, 32]);
   }, 300_000); // first use compiles every SaGAN kernel (slow on lavapipe)
 
+  it('quickstart (npm start) warms up, trains and writes the held-out edit grid', async () => {
+    const out = join(dir, 'quick');
+    const code = await main(['quickstart', '--width', '2', '--res', '0', '--batch', '2', '--steps', '2', '--d-warmup', '2', '--out', out, '--quiet']);
+    expect(code).toBe(0);
+    const grid = decodePng(readFileSync(join(out, 'edits.png')));
+    // 16 held-out faces across, rows input / +attr / −attr / mask; 32² cells upscaled 3× with 2-px gaps.
+    expect([grid.width, grid.height]).toEqual([2 + 16 * 98, 2 + 4 * 98]);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect([config.dWarmup, config.lrG, config.steps]).toEqual([2, 1e-3, 2]);
+    expect(existsSync(join(out, 'checkpoint.safetensors'))).toBe(true);
+  }, 300_000);
+
   it('reports usage errors clearly', async () => {
     expect(await main(['train', '--bogus'])).toBe(2);
     expect(await main(['train', '--attr', 'Wings', '--steps', '1', '--out', join(dir, 'x')])).toBe(2);

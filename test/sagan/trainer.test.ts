@@ -4,7 +4,7 @@
  * of an uninterrupted one; a checkpoint for another model is refused with a clear error.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { init, destroyDevice, memory } from '../../src/index.ts';
+import { init, destroyDevice, memory, readAll } from '../../src/index.ts';
 import { Trainer, DEFAULT_TRAIN, type TrainConfig, type LogRecord } from '../../src/sagan/trainer.ts';
 import { syntheticSource } from '../../src/sagan/batches.ts';
 import { readCheckpoint } from '../../src/sagan/checkpoint.ts';
@@ -51,6 +51,27 @@ describe('Trainer', () => {
       expect(second.logs.map((l) => l[k]), k).toEqual(full.logs.slice(2).map((l) => l[k]));
     }
     dispose(second.trainer);
+  });
+
+  it('warms the critic up on the attribute loss alone, once, before iteration 1', async () => {
+    const t = new Trainer({ ...config, dWarmup: 3 }, data(), null);
+    const snap = async (m: { parameters(): import('../../src/index.ts').Tensor[] }) => readAll(m.parameters());
+    const [g0, src0, cls0, trunk0] = [await snap(t.G), await snap(t.D.src), await snap(t.D.cls), await snap(t.D.main)];
+    const bce = await t.warmupCritic();
+    expect(bce).toBeGreaterThan(0);
+    expect(t.batches).toBe(3);
+    expect(await snap(t.G)).toEqual(g0); // G untouched
+    expect(await snap(t.D.src)).toEqual(src0); // the critic head gets no gradient from the attribute loss
+    expect(await snap(t.D.cls)).not.toEqual(cls0);
+    expect(await snap(t.D.main)).not.toEqual(trunk0);
+    expect(await t.warmupCritic()).toBeNull(); // once only
+    await t.run(1);
+    expect(t.batches).toBe(3 + config.nCritic);
+    const resumed = new Trainer({ ...config, dWarmup: 3 }, data(), null);
+    await resumed.resume(await t.checkpointBytes());
+    expect(await resumed.warmupCritic()).toBeNull(); // a resumed run never warms up again
+    dispose(t);
+    dispose(resumed);
   });
 
   it('does not grow memory across iterations', async () => {
