@@ -60,7 +60,6 @@ async function findGpu(opts: InitOptions): Promise<{ gpu: GPU; runtime: DeviceIn
     Object.assign(globalThis, mod.globals); // GPUBufferUsage, GPUShaderStage, ... as in browsers
     const gpu = mod.create(opts.dawnOptions ?? []);
     dawnKeepAlive.push(gpu);
-    throttleDawnPolling();
     return { gpu, runtime: 'node' };
   }
   throw new Error(
@@ -74,6 +73,8 @@ export async function init(opts: InitOptions = {}): Promise<DeviceInfo> {
   if (ctx) return ctx.info;
   pending ??= (async () => {
     const { gpu, runtime } = await findGpu(opts);
+    // In Node the GPU is Dawn's whether we created it or the caller did (init({ gpu: create([...]) })).
+    if (runtimeName() === 'node') throttleDawnPolling();
     const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
     if (!adapter) {
       throw new Error(
