@@ -44,28 +44,6 @@ interface Compiled {
 
 const cache = new Map<string, Compiled>();
 
-/**
- * The cache key of a specialisation, built per launch, so it must be cheap: long strings (a kernel's
- * helper library) become small ids. JSON.stringify of such specs cost ~¼ of a training step's CPU time,
- * because a freshly built key string must be hashed in full; an interned string's hash is cached by V8.
- */
-const interned = new Map<string, number>();
-function specKey(spec: unknown): string {
-  if (spec === undefined) return '';
-  if (typeof spec !== 'object' || spec === null) return String(spec);
-  let key = '';
-  for (const [k, v] of Object.entries(spec)) {
-    let s: string;
-    if (typeof v === 'string' && v.length > 48) {
-      let id = interned.get(v);
-      if (id === undefined) interned.set(v, (id = interned.size));
-      s = `#${id}`;
-    } else s = typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
-    key += `${k}=${s};`;
-  }
-  return key;
-}
-
 function scalarOf(typeName: string): Scalar {
   // Long names (vec4<u32>) and WGSL's shorthands (vec4u, vec2f, vec3i) alike.
   const m = /(u32|i32|f32)|vec[234]([uif])\b/.exec(typeName);
@@ -109,7 +87,7 @@ function reflect(name: string, key: string, code: string): Omit<Compiled, 'pipel
 
 function compile<S>(k: Kernel<S>, spec: S): Compiled {
   const device = gpuDevice();
-  const key = specKey(spec);
+  const key = spec === undefined ? '' : JSON.stringify(spec);
   const id = `${k.name}|${key}`;
   const hit = cache.get(id);
   if (hit && hit.device === device) return hit;

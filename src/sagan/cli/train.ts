@@ -106,12 +106,11 @@ export async function runTraining(s: TrainSetup, o: { resume?: boolean; quiet?: 
     const l = p.last;
     bar?.update(p.step, p.steps, p.itPerSec, l ? `D ${l.d_loss.toFixed(3)} GP ${l.gp.toFixed(3)} G ${l.g_loss.toFixed(3)} rec ${l.rec.toFixed(3)} mask ${l.mask_mean.toFixed(2)}` : '');
   };
-  if ((config.dWarmup ?? 0) > 0 && trainer.step === 0) {
-    const wbar = o.quiet ? null : new ProgressBar('critic warm-up');
-    const t0 = performance.now();
-    const cls = await trainer.warmupCritic((i, n) => wbar?.update(i, n, i / ((performance.now() - t0) / 1000), ''));
-    if (cls !== null) console.error(`critic warm-up: ${config.dWarmup} attribute steps, last BCE ${cls.toFixed(3)} (chance 0.693)`);
-  }
+  // warmupCritic decides whether there is one (dWarmup > 0, a fresh run): null when not.
+  const wbar = o.quiet ? null : new ProgressBar('critic warm-up');
+  const t0 = performance.now();
+  const cls = await trainer.warmupCritic((i, n) => wbar?.update(i, n, i / ((performance.now() - t0) / 1000), ''));
+  if (cls !== null) console.error(`critic warm-up: ${config.dWarmup} attribute steps, last BCE ${cls.toFixed(3)} (chance 0.693)`);
   await trainer.run();
   console.error(`wrote ${ckptPath}, ${logPath} and ${out}/samples/`);
   return trainer;
