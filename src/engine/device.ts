@@ -11,6 +11,8 @@ export interface InitOptions {
   powerPreference?: GPUPowerPreference;
   /** Dawn toggles/options for Node's `create([...])`, e.g. `['adapter=SwiftShader Device (Subzero)']`. */
   dawnOptions?: string[];
+  /** Use WGSL subgroup operations where the adapter has them at one fixed SIMD width (default true). */
+  subgroups?: boolean;
 }
 
 export interface DeviceInfo {
@@ -18,6 +20,8 @@ export interface DeviceInfo {
   adapter: { vendor: string; architecture: string; device: string; description: string };
   features: string[];
   limits: Record<string, number>;
+  /** The subgroup width kernels may rely on, or 0: see `subgroupWidth()`. */
+  subgroupSize: number;
 }
 
 interface Ctx {
@@ -68,6 +72,19 @@ async function findGpu(opts: InitOptions): Promise<{ gpu: GPU; runtime: DeviceIn
   );
 }
 
+/**
+ * The subgroup width kernels may unroll for: the adapter's when it has the 'subgroups' feature at one
+ * fixed width of at most 16 — CPU implementations (lavapipe 8 lanes with AVX2, 4 with SSE), where a load
+ * whose address is not a compile-time constant is executed lane by lane, so sharing one load per lane
+ * through subgroupBroadcast is much cheaper. GPUs (variable widths, or 32/64) load uniform addresses
+ * once anyway: 0 there, and kernels keep their plain loads.
+ */
+function fixedSubgroupWidth(adapter: GPUAdapter, ai: GPUAdapterInfo, want: boolean): number {
+  const { subgroupMinSize: lo, subgroupMaxSize: hi } = ai as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  if (!want || !adapter.features.has('subgroups') || !lo || lo !== hi || lo > 16) return 0;
+  return lo;
+}
+
 /** Initialise the engine once; later calls return the same device. */
 export async function init(opts: InitOptions = {}): Promise<DeviceInfo> {
   if (ctx) return ctx.info;
@@ -90,8 +107,9 @@ export async function init(opts: InitOptions = {}): Promise<DeviceInfo> {
       'maxComputeWorkgroupSizeY', 'maxComputeWorkgroupsPerDimension'] as const;
     const requiredLimits: Record<string, number> = {};
     for (const k of want) requiredLimits[k] = adapter.limits[k];
-    const device = await adapter.requestDevice({ requiredLimits });
     const ai = adapter.info ?? ({} as GPUAdapterInfo);
+    const sg = fixedSubgroupWidth(adapter, ai, opts.subgroups ?? true);
+    const device = await adapter.requestDevice({ requiredLimits, requiredFeatures: sg ? ['subgroups' as GPUFeatureName] : [] });
     const limits: Record<string, number> = {};
     for (const k in device.limits) {
       const v = (device.limits as unknown as Record<string, unknown>)[k];
@@ -104,6 +122,7 @@ export async function init(opts: InitOptions = {}): Promise<DeviceInfo> {
         adapter: { vendor: ai.vendor ?? '', architecture: ai.architecture ?? '', device: ai.device ?? '', description: ai.description ?? '' },
         features: [...adapter.features].map(String).sort(),
         limits,
+        subgroupSize: sg,
       },
     };
     device.addEventListener('uncapturederror', (ev) => {
@@ -129,6 +148,11 @@ export async function init(opts: InitOptions = {}): Promise<DeviceInfo> {
 export function gpuDevice(): GPUDevice {
   if (!ctx) throw new Error('sagan-webgpu: no GPU device yet. Fix: `await init()` before creating tensors.');
   return ctx.device;
+}
+
+/** The fixed subgroup width kernels may rely on (0: none; kernels then use no subgroup operations). */
+export function subgroupWidth(): number {
+  return ctx?.info.subgroupSize ?? 0;
 }
 
 export function deviceInfo(): DeviceInfo {

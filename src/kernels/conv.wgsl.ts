@@ -8,13 +8,17 @@
  * such blocks of one channel group. Per input channel c and kernel row ky the thread reads, for each of
  * its RY output rows, the input row segment its RX columns see through all KW taps, (RX−1)·S+KW values
  * (masked at the zero padding), and the KW weights of its TM channels as vec4s of 4 output channels,
- * from weights packed to [Ci, KH, KW, Co↑TM] (zero-padded to whole channel groups: aligned vec4 loads,
+ * from weights packed to [G, Ci, KH, KW, TM] (zero-padded to whole channel groups: aligned vec4 loads,
  * no masks). So each input value loaded is used TM·KW/S times and each weight vec4 RY·RX times.
  * When rows are a multiple of 4 long and a block's first input column is too (RX·S % 4 == 0), a conv
  * reads its row segments as aligned vec4s (a vec4 costs about two scalar loads on lavapipe).
- * On CPU WebGPU (lavapipe) a load costs about as much per lane as ten FMAs, whether its address is
- * uniform or not, so this reuse sets the speed; on GPUs it is the classic register tile, with the
- * patch in L1.
+ * On CPU WebGPU (lavapipe) a storage load whose address is not a compile-time constant runs lane by
+ * lane (a branch per lane, a bounds check per component: about ten FMAs' time per lane), even when the
+ * address is the same in every lane, as the weights' are; so this reuse sets the speed. Where the
+ * adapter has subgroups of one fixed width (`sg`, lavapipe: 8), the lanes share the weight loads
+ * instead: lane l loads vec4s l, l + sg, … of the step's weights and subgroupBroadcast (a register
+ * extract there) hands each to every lane — 1/sg of the loads (measured: 1.4–2× faster convs).
+ * On GPUs it is the classic register tile, with the patch in L1, and plain (uniform) weight loads.
  * Kernel size, stride, padding, tile sizes and the workgroup size are compile-time constants: the
  * column taps and the block are unrolled with constant offsets; the kernel rows are a loop with a
  * uniform bound (unrolled too, 7×7 kernels take minutes to compile in lavapipe's LLVM).
@@ -42,12 +46,14 @@ export interface ConvSpec {
   bias: boolean;
   /** conv only: read input rows as aligned vec4s (needs W % 4 == 0 and RX·S % 4 == 0). */
   xvec: boolean;
+  /** Fixed subgroup width to share weight loads over (0: every thread loads every weight itself). */
+  sg: number;
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 
-export const convKernel = kernel<ConvSpec>('conv', ({ mode, kh, kw, stride: S, pad, tm, ry, rx, wg, bias, xvec }) => {
+export const convKernel = kernel<ConvSpec>('conv', ({ mode, kh, kw, stride: S, pad, tm, ry, rx, wg, bias, xvec, sg }) => {
   const C = mode === 'conv';
   // Horizontal taps per output: all KW for a conv, ⌈KW/S⌉ for one class of a convT.
   const tx = C ? kw : Math.ceil(kw / S);
@@ -70,10 +76,15 @@ export const convKernel = kernel<ConvSpec>('conv', ({ mode, kh, kw, stride: S, p
       for (let j = 0; j < AC; j++) body += `      let v${r}_${j} = vec4<f32>(select(0.0, x[ro${r} + u32(ix${j})], rk${r} && ck${j}));\n`;
     }
   }
+  // The weights one (c, kernel row) step needs: vec4 j = b·TM/4 + q (tap b, channels 4q…4q+3), at
+  // wk + (conv: b, convT: S·b)·TM/4 + q of the packed [G, Ci, KH, KW, TM] weights.
+  const T4 = tm / 4, NV = tx * T4, NL = sg ? Math.ceil(NV / sg) : 0;
+  if (sg) for (let i = 0; i < NL; i++) body += `      let wl${i} = select(vec4<f32>(0.0), wp[wk + wo${i}], wok${i});\n`;
   for (let b = 0; b < tx; b++) {
     for (const q of Q) {
-      const load = `wp[wk + ${C ? b : S * b}u * u.Cop4 + ${q}u]`;
-      body += `      let w${q}_${b} = ${C ? load : `select(vec4<f32>(0.0), ${load}, tapX${b})`};\n`;
+      const j = b * T4 + q;
+      const load = sg ? `subgroupBroadcast(wl${Math.floor(j / sg)}, ${j % sg}u)` : `wp[wk + ${(C ? b : S * b) * T4 + q}u]`;
+      body += `      let w${q}_${b} = ${C || sg ? load : `select(vec4<f32>(0.0), ${load}, tapX${b})`};\n`;
     }
     for (const r of RY) for (const s2 of RX) for (const q of Q) {
       body += `      a${r}_${s2}_${q} = fma(v${r}_${pc(s2, b)}, w${q}_${b}, a${r}_${s2}_${q});\n`;
@@ -90,11 +101,11 @@ export const convKernel = kernel<ConvSpec>('conv', ({ mode, kh, kw, stride: S, p
     store += `  }\n`;
   }
   const init = (q: number) => (bias ? `vec4<f32>(${range(4).map((e) => `b[min(o0 + ${4 * q + e}u, u.Co - 1u)]`).join(', ')})` : 'vec4<f32>(0.0)');
-  return /* wgsl */ `
+  return /* wgsl */ `${sg ? 'enable subgroups;' : ''}
 struct U {
   N: u32, Ci: u32, H: u32, W: u32, Co: u32, OH: u32, OW: u32,
-  // packed channels / 4; row blocks per image (per class), column blocks; position workgroups; channel groups
-  Cop4: u32, YB: u32, XB: u32, P: u32, G: u32,
+  // row blocks per image (per class), column blocks; position workgroups; channel groups
+  YB: u32, XB: u32, P: u32, G: u32,
   // kernel height (a uniform, so that the tap loop is not unrolled: see the file header)
   KH: u32,
 }
@@ -106,11 +117,11 @@ ${bias ? '@group(0) @binding(3) var<storage, read> b: array<f32>;' : ''}
 
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_id) lid: vec3<u32>) {
+        @builtin(local_invocation_id) lid: vec3<u32>${sg ? ', @builtin(subgroup_invocation_id) sgid: u32' : ''}) {
   let L = wid.y * nwg.x + wid.x;
   let cg = min(L / u.P, u.G - 1u);
   let o0 = cg * ${tm}u;
-  let og4 = cg * ${tm / 4}u;
+  let wg0 = cg * u.Ci * ${kh * kw * T4}u;
   let t0 = (L % u.P) * ${wg}u + lid.x;
   let bx = t0 % u.XB;
   let rr = t0 / u.XB;
@@ -121,7 +132,8 @@ ${C ? `  let oy0 = (rr % u.YB) * ${ry}u;
   let iyb = i32(oy0 * ${S}u) - ${pad};
   let ixb = i32(ox0 * ${S}u) - ${pad};
   let taps = u.KH;
-  let wcls = 0u;`
+  let wcls = 0u;
+${range(NL).map((i) => `  let wo${i} = sgid + ${sg * i}u;\n  let wok${i} = wo${i} < ${NV}u;`).join('\n')}`
     : `  // Parity class (cy, cx): outputs y = q·S + cy − pad, q from the first with y ≥ 0; taps ky = cy + S·t.
   let cy = wid.z / ${S}u;
   let cx = wid.z % ${S}u;
@@ -132,7 +144,8 @@ ${C ? `  let oy0 = (rr % u.YB) * ${ry}u;
   let iyb = i32(qy);
   let ixb = i32(qx) - ${tx - 1};
   let taps = (u.KH + ${S - 1}u - cy) / ${S}u;
-  let wcls = cx * u.Cop4;
+  let wcls = cx * ${T4}u;
+${range(NL).map((i) => `  let wj${i} = sgid + ${sg * i}u;\n  let wo${i} = wj${i} / ${T4}u * ${S * T4}u + wj${i} % ${T4}u;\n  let wok${i} = wj${i} < ${NV}u && cx + wj${i} / ${T4}u * ${S}u < ${kw}u;`).join('\n')}
 ${range(tx).map((b) => `  let tapX${b} = cx + ${S * b}u < ${kw}u;`).join('\n')}`}
 ${xvec ? `  let m = i32(ox0 * ${S}u / 4u);\n${range(V1 - V0 + 1).map((k) => `  let cv${k} = u32(m + ${k + V0}) < u.W / 4u;`).join('\n')}`
     : range(AC).map((j) => `  let ix${j} = ixb + ${j};\n  let ck${j} = u32(ix${j}) < u.W;`).join('\n')}
@@ -140,7 +153,7 @@ ${RY.map((r) => RX.map((s2) => Q.map((q) => `  var a${r}_${s2}_${q} = ${init(q)}
   for (var c = 0u; c < u.Ci; c++) {
     let xc = (n * u.Ci + c) * u.H * u.W;
     for (var t = 0u; t < taps; t++) {
-      let wk = (c * ${kh * kw}u + ${C ? 't' : `(cy + ${S}u * t)`} * ${kw}u) * u.Cop4 + wcls + og4;
+      let wk = wg0 + (c * ${kh * kw}u + ${C ? 't' : `(cy + ${S}u * t)`} * ${kw}u) * ${T4}u + wcls;
 ${body}    }
   }
   let yb = (n * u.Co + o0) * u.OH * u.OW;
@@ -148,9 +161,13 @@ ${store}}
 `;
 });
 
-/** Packs a conv weight [Co, Ci, KH, KW] or a convT weight [Ci, Co, KH, KW] to [Ci, KH, KW, Cop] (zeros for o ≥ Co). */
+/**
+ * Packs a conv weight [Co, Ci, KH, KW] or a convT weight [Ci, Co, KH, KW] to [G, Ci, KH, KW, TM]: channel
+ * group by channel group, so that the weights one (group, c, kernel row) step reads are contiguous
+ * (zeros for o ≥ Co).
+ */
 export const convPackKernel = kernel<{ mode: 'conv' | 'convT' }>('convPack', ({ mode }) => /* wgsl */ `
-struct U { n: u32, Ci: u32, Co: u32, Cop: u32, KK: u32 }
+struct U { n: u32, Ci: u32, Co: u32, TM: u32, KK: u32 }
 @group(0) @binding(0) var<uniform> u: U;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
 @group(0) @binding(2) var<storage, read_write> wp: array<f32>;
@@ -160,10 +177,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = (wid.y * nwg.x + wid.x) * 256u + lid.x;
   if (i >= u.n) { return; }
-  let o = i % u.Cop;
-  let r = i / u.Cop;        // c · KK + tap
-  let c = r / u.KK;
+  let r = i / u.TM;         // (cg · Ci + c) · KK + tap
   let tap = r % u.KK;
+  let c = (r / u.KK) % u.Ci;
+  let o = r / (u.KK * u.Ci) * u.TM + i % u.TM;
   let src = ${mode === 'conv' ? '(min(o, u.Co - 1u) * u.Ci + c) * u.KK + tap' : '(c * u.Co + min(o, u.Co - 1u)) * u.KK + tap'};
   wp[i] = select(0.0, w[src], o < u.Co);
 }

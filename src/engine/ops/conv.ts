@@ -18,6 +18,7 @@ import { record, type Rule } from '../autograd.ts';
 import { launch, grid1d } from '../../kernels/registry.ts';
 import { convKernel, convPackKernel, type ConvSpec } from '../../kernels/conv.wgsl.ts';
 import { fmt } from './shape.ts';
+import { subgroupWidth } from '../device.ts';
 import { convWgradKernel, convWgradSumKernel } from '../../kernels/conv_wgrad.wgsl.ts';
 import { sum } from './reduce.ts';
 import { expand, reshape } from './layout.ts';
@@ -59,24 +60,24 @@ function convRaw(mode: ConvSpec['mode'], x: Tensor, w: Tensor, b: Tensor | null,
   const QH = Math.ceil(OH / S), QW = Math.ceil(OW / S);
   const { tm, ry, rx, wg } = convTiles(Co, QH, QW, N);
   const G = Math.ceil(Co / tm);
-  const Cop = G * tm;
   const YB = Math.ceil(QH / ry), XB = Math.ceil(QW / rx);
   const P = Math.ceil((N * YB * XB) / wg);
-  const wp = Tensor.empty([Ci, kh, kw, Cop]);
+  const wp = Tensor.empty([G, Ci, kh, kw, tm]);
   launch(convPackKernel, { mode }, {
     buffers: { w: w.ref, wp: wp.ref },
-    uniforms: { n: wp.size, Ci, Co, Cop, KK: kh * kw },
+    uniforms: { n: wp.size, Ci, Co, TM: tm, KK: kh * kw },
     grid: grid1d(wp.size, 256),
   });
   // Aligned vec4 row loads when every row and every block's first column start on a multiple of 4.
   const xvec = mode === 'conv' && W % 4 === 0 && (rx * stride) % 4 === 0;
-  const spec: ConvSpec = { mode, kh, kw, stride, pad, tm, ry, rx, wg, bias: b !== null, xvec };
+  const sg = subgroupWidth();
+  const spec: ConvSpec = { mode, kh, kw, stride, pad, tm, ry, rx, wg, bias: b !== null, xvec, sg: sg && wg % sg === 0 ? sg : 0 };
   const buffers: Record<string, { buffer: GPUBuffer; offset: number; bytes: number }> = { [xvec ? 'x4' : 'x']: x.ref, wp: wp.ref, y: out.ref };
   if (b) buffers.b = b.ref;
   const [gx, gy] = grid1d(P * G, 1);
   launch(convKernel, spec, {
     buffers,
-    uniforms: { N, Ci, H, W, Co, OH, OW, Cop4: Cop / 4, YB, XB, P, G, KH: kh },
+    uniforms: { N, Ci, H, W, Co, OH, OW, YB, XB, P, G, KH: kh },
     grid: [gx, gy, S * S],
   });
   wp.dispose();
