@@ -5,6 +5,9 @@
  * side by side with TensorFlow.js's WebGPU backend (Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter
  * in its native NHWC layout) on the same device. Runs are interleaved (ours, tfjs, ours, …) so that load
  * from other processes hits both alike; the table shows the median of several timed repetitions.
+ * Our conv packs its weight once per weight and caches the pack until the weight is written (an
+ * optimiser step): the timed repetitions of one layer measure the conv kernel alone, as in training,
+ * where each weight is packed once per step and then used by several convs (the warm-up call packs).
  *
  *   npx esbuild bench/conv.ts --bundle --platform=node --format=esm --external:webgpu \
  *     --external:@tensorflow/* --outfile=dist/bench-conv.js && node dist/bench-conv.js [--config small|128|all] [--reps 5] [--no-tfjs]

@@ -7,7 +7,7 @@ import './ops/methods.ts';
 
 export { init, deviceInfo, destroyDevice, onDeviceLost, type InitOptions, type DeviceInfo } from './device.ts';
 export { Tensor, readAll } from './tensor.ts';
-export { tidy, keep, memory, type MemoryInfo } from './memory.ts';
+export { tidy, keep, memory, markWritten, type MemoryInfo } from './memory.ts';
 export { submit as flush, sync, emptyPool, counters } from './queue.ts';
 export { grad, backward, noGrad, requiresGrad, isGradEnabled, type GradOptions } from './autograd.ts';
 export * from './ops/index.ts';

@@ -84,6 +84,10 @@ export const pool = new BufferPool();
 /** A GPU buffer shared by a tensor and its views; back to the pool when the last one lets go. */
 export class Storage {
   refs = 1;
+  /** Counts in-place writes (see `markWritten`): what was derived from older contents is stale. */
+  version = 0;
+  /** Storages computed from this one's contents (packed conv weights), by key; released with it. */
+  private derived: Map<string, { version: number; storage: Storage }> | null = null;
   constructor(public buffer: GPUBuffer, public readonly bytes: number) {
     stats.liveBytes += bytes;
   }
@@ -98,8 +102,35 @@ export class Storage {
     if (--this.refs === 0) {
       stats.liveBytes -= this.bytes;
       pool.release(this.buffer);
+      for (const d of this.derived?.values() ?? []) d.storage.release();
+      this.derived = null;
     }
   }
+  /**
+   * A storage of `bytes` derived from this one's contents: `fill` writes it (records GPU work) the first
+   * time and again after every in-place write of this storage; otherwise the cached one is returned.
+   */
+  derive(key: string, bytes: number, fill: (out: Storage) => void): Storage {
+    this.derived ??= new Map();
+    let d = this.derived.get(key);
+    if (!d) {
+      d = { version: -1, storage: Storage.alloc(bytes) };
+      this.derived.set(key, d);
+    }
+    if (d.version !== this.version) {
+      fill(d.storage);
+      d.version = this.version;
+    }
+    return d.storage;
+  }
+}
+
+/**
+ * Every write into an existing tensor's buffer (an optimiser step, loadStateDict, a user kernel) must
+ * call this, so that values derived from the old contents (packed conv weights) are recomputed.
+ */
+export function markWritten(t: { readonly storage: Storage }): void {
+  t.storage.version++;
 }
 
 const stats = { liveTensors: 0, liveBytes: 0 };

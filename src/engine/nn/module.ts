@@ -10,6 +10,7 @@
  * and implement `forward`; callers use `call` (the one entry point, as PyTorch's __call__).
  */
 import { Tensor, sizeOf } from '../tensor.ts';
+import { markWritten } from '../memory.ts';
 import { copyBuffer, upload } from '../queue.ts';
 import { toFloat32, type HostTensor } from '../io/safetensors.ts';
 import { fmt, sameShape } from '../ops/shape.ts';
@@ -150,6 +151,7 @@ export abstract class Module<A extends unknown[] = [Tensor], R = Tensor> {
     }
     if (problems.length) throw new Error(`loadStateDict (${this.constructor.name}): nothing was loaded because of:\n  ${problems.join('\n  ')}`);
     for (const [dst, src] of writes) {
+      markWritten(dst);
       if (src instanceof Tensor) {
         if (src.buffer !== dst.buffer) copyBuffer(src.buffer, 0, dst.buffer, 0, dst.size * 4);
       } else {

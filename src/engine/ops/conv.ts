@@ -38,19 +38,29 @@ const WGRAD_WORKGROUPS = 128;
 
 /**
  * Register block per thread (channels × rows × columns) and threads per workgroup, for an output of
- * qh × qw positions per image (per parity class for convT). Measured on lavapipe (bench/conv.ts): the
- * larger the block the fewer loads per multiply-add (16 channels × 4 × 8 positions was fastest), but
- * lavapipe's compile time grows with the unrolled block: 16 × 2 × 8 keeps most of the speed at half the
- * code. Small maps keep 8 channels per thread so that there are still enough threads to fill the cores.
+ * qh × qw positions per image (per parity class for convT; `classes` of them). Measured on lavapipe
+ * with subgroup-shared weights (bench/conv.ts, every SaGAN layer): 16 channels × 1 row × 8 columns was
+ * fastest or within noise of it everywhere (2 rows × 8 columns: up to 40% slower — the larger unrolled
+ * block spills and compiles slower); small maps drop to 4 columns and 8 channels so that there are still
+ * enough threads. Workgroups shrink (down to 8 threads, one subgroup) until a launch has at least
+ * MIN_WORKGROUPS of them: lavapipe hands whole workgroups to its threads, so two big ones leave a core idle.
  */
-export function convTiles(co: number, qh: number, qw: number, n: number): { tm: number; ry: number; rx: number; wg: number } {
-  const ry = Math.min(qh, 2);
-  const rx = Math.min(qw, 8);
-  const blocks = n * Math.ceil(qh / ry) * Math.ceil(qw / rx);
+export function convTiles(co: number, qh: number, qw: number, n: number, classes = 1): { tm: number; ry: number; rx: number; wg: number } {
+  const ry = 1;
+  let rx = Math.min(qw, 8);
+  let blocks = n * qh * Math.ceil(qw / rx);
   const tm = co <= 4 ? 4 : co >= 16 && blocks * Math.ceil(co / 16) >= 64 ? 16 : 8;
-  const wg = Math.min(64, Math.max(8, 2 ** Math.ceil(Math.log2(blocks))));
+  const groups = Math.ceil(co / tm) * classes;
+  if (rx > 4 && blocks * groups < 8 * MIN_WORKGROUPS) {
+    rx = 4;
+    blocks = n * qh * Math.ceil(qw / rx);
+  }
+  let wg = Math.min(64, Math.max(8, 2 ** Math.ceil(Math.log2(blocks))));
+  while (wg > 8 && Math.ceil(blocks / wg) * groups < MIN_WORKGROUPS) wg /= 2;
   return { tm, ry, rx, wg };
 }
+
+const MIN_WORKGROUPS = 16;
 
 function convRaw(mode: ConvSpec['mode'], x: Tensor, w: Tensor, b: Tensor | null, stride: number, pad: number, out: Tensor): Tensor {
   const [N, Ci, H, W] = x.shape;
@@ -58,21 +68,24 @@ function convRaw(mode: ConvSpec['mode'], x: Tensor, w: Tensor, b: Tensor | null,
   const [kh, kw] = w.shape.slice(2);
   const S = mode === 'conv' ? 1 : stride;
   const QH = Math.ceil(OH / S), QW = Math.ceil(OW / S);
-  const { tm, ry, rx, wg } = convTiles(Co, QH, QW, N);
+  const { tm, ry, rx, wg } = convTiles(Co, QH, QW, N, S * S);
   const G = Math.ceil(Co / tm);
   const YB = Math.ceil(QH / ry), XB = Math.ceil(QW / rx);
   const P = Math.ceil((N * YB * XB) / wg);
-  const wp = Tensor.empty([G, Ci, kh, kw, tm]);
-  launch(convPackKernel, { mode }, {
-    buffers: { w: w.ref, wp: wp.ref },
-    uniforms: { n: wp.size, Ci, Co, TM: tm, KK: kh * kw },
-    grid: grid1d(wp.size, 256),
-  });
+  // Weights packed for this kernel, cached on the weight's storage until it is written in place
+  // (an optimiser step): a weight serves several convs per training step (D on real, fake and
+  // interpolated images, their input gradients), and each pack is a dispatch (~0.15 ms on lavapipe).
+  const packBytes = G * Ci * kh * kw * tm * 4;
+  const wp = w.storage.derive(`convPack:${mode}:${tm}:${w.shape.join('x')}`, packBytes, (out) => launch(convPackKernel, { mode }, {
+    buffers: { w: w.ref, wp: { buffer: out.buffer, bytes: packBytes } },
+    uniforms: { n: packBytes / 4, Ci, Co, TM: tm, KK: kh * kw },
+    grid: grid1d(packBytes / 4, 256),
+  }));
   // Aligned vec4 row loads when every row and every block's first column start on a multiple of 4.
   const xvec = mode === 'conv' && W % 4 === 0 && (rx * stride) % 4 === 0;
   const sg = subgroupWidth();
   const spec: ConvSpec = { mode, kh, kw, stride, pad, tm, ry, rx, wg, bias: b !== null, xvec, sg: sg && wg % sg === 0 ? sg : 0 };
-  const buffers: Record<string, { buffer: GPUBuffer; offset: number; bytes: number }> = { [xvec ? 'x4' : 'x']: x.ref, wp: wp.ref, y: out.ref };
+  const buffers: Record<string, { buffer: GPUBuffer; offset?: number; bytes: number }> = { [xvec ? 'x4' : 'x']: x.ref, wp: { buffer: wp.buffer, bytes: packBytes }, y: out.ref };
   if (b) buffers.b = b.ref;
   const [gx, gy] = grid1d(P * G, 1);
   launch(convKernel, spec, {
@@ -80,7 +93,6 @@ function convRaw(mode: ConvSpec['mode'], x: Tensor, w: Tensor, b: Tensor | null,
     uniforms: { N, Ci, H, W, Co, OH, OW, YB, XB, P, G, KH: kh },
     grid: [gx, gy, S * S],
   });
-  wp.dispose();
   return out;
 }
 

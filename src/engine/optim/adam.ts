@@ -9,7 +9,7 @@
  * `state.<i>.exp_avg_sq`, and metadata `param_groups` = PyTorch's param_groups as JSON.
  */
 import { Tensor, readAll, sizeOf } from '../tensor.ts';
-import { keep } from '../memory.ts';
+import { keep, markWritten } from '../memory.ts';
 import { copyBuffer, upload } from '../queue.ts';
 import { launch, grid1d } from '../../kernels/registry.ts';
 import { adamKernel, ADAM_WG } from '../../kernels/adam.wgsl.ts';
@@ -103,6 +103,7 @@ export class Adam {
       s.step++;
       const bc1 = 1 - b1 ** s.step;
       const bc2 = 1 - b2 ** s.step;
+      markWritten(p);
       launch(adamKernel, undefined, {
         buffers: { grad: g.ref, param: p.ref, expAvg: s.expAvg.ref, expAvgSq: s.expAvgSq.ref },
         uniforms: {
@@ -224,6 +225,7 @@ export class Adam {
       const s = this.state[i] ?? { step: 0, expAvg: keep(Tensor.empty(p.shape)), expAvgSq: keep(Tensor.empty(p.shape)) };
       s.step = steps[k];
       for (const [dst, src] of [[s.expAvg, e.exp_avg!], [s.expAvgSq, e.exp_avg_sq!]] as const) {
+        markWritten(dst);
         if (src instanceof Tensor) {
           if (src.buffer !== dst.buffer) copyBuffer(src.buffer, 0, dst.buffer, 0, dst.size * 4);
         } else {
