@@ -8,6 +8,9 @@
  * along the row when the row length allows aligned loads) and, for each of its RY rows, the input
  * row segment the RX positions see through all KW taps, (RX−1)·S+KW values; then it does
  * TM·RY·RX·KW multiply-adds from registers (each d value used KW times, each input value TM·KW/S).
+ * Every lane of a channel group reads the same d values: where the adapter has fixed-width subgroups,
+ * lane l loads d's vec4s l, l + sg, … and subgroupBroadcast hands them out (see conv.wgsl.ts for why
+ * this pays on lavapipe).
  * The reduction is split over the output rows (grid z): each split writes its partial sums, and
  * `convWgradSumKernel` adds the splits (WGSL has no float atomics).
  * Loops over positions have uniform bounds and are not unrolled; KW, RY, RX and TM are.
@@ -25,17 +28,28 @@ export interface ConvWgradSpec {
   wg: number;
   /** Read d as vec4 along rows (needs OW % 4 == 0 and RX == 4). */
   dvec: boolean;
+  /**
+   * dvec only: fixed subgroup width whose lanes share the loads of d (0: each thread loads all of it).
+   * Needs every subgroup inside one channel group (KH·Ci a multiple of it): then all its lanes read
+   * the same d values.
+   */
+  sg: number;
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-export const convWgradKernel = kernel<ConvWgradSpec>('convWgrad', ({ kw, stride: S, pad, tm, ry, rx, wg, dvec }) => {
+export const convWgradKernel = kernel<ConvWgradSpec>('convWgrad', ({ kw, stride: S, pad, tm, ry, rx, wg, dvec, sg }) => {
   const AC = (rx - 1) * S + kw;
   const M = range(tm), Q = range(tm / 4), KX = range(kw), RY = range(ry), RX = range(rx);
   let step = '';
   // d at the block's positions (zero past the map's edge), then regrouped as vec4 over 4 channels.
+  // Shared (sg): row-vec4 j = r·TM + m is loaded by lane j mod sg (as dl⌊j/sg⌋) and broadcast.
+  const NL = sg ? Math.ceil((ry * tm) / sg) : 0;
+  for (let i = 0; i < NL; i++) step += `      let dl${i} = select(vec4<f32>(0.0), d4[(db + dchl${i} + drow${i} * u.OW) / 4u], Y0 + drow${i} < u.OH);\n`;
   for (const r of RY) for (const m of M) {
-    if (dvec) step += `      let e${r}_${m} = select(vec4<f32>(0.0), d4[(db + dch${m} + ${r}u * u.OW) / 4u], dr${r});\n`;
+    const j = r * tm + m;
+    if (sg) step += `      let e${r}_${m} = subgroupBroadcast(dl${Math.floor(j / sg)}, ${j % sg}u);\n`;
+    else if (dvec) step += `      let e${r}_${m} = select(vec4<f32>(0.0), d4[(db + dch${m} + ${r}u * u.OW) / 4u], dr${r});\n`;
     else step += `      let e${r}_${m} = vec4<f32>(${RX.map((s) => `d[db + dch${m} + ${r}u * u.OW + ${s}u]`).join(', ')}${rx < 4 ? ', 0.0'.repeat(4 - rx) : ''});\n`;
   }
   const comp = ['x', 'y', 'z', 'w'];
@@ -58,7 +72,7 @@ export const convWgradKernel = kernel<ConvWgradSpec>('convWgrad', ({ kw, stride:
     for (const b of KX) store += `    part[(gb + ${4 * q + e}u * u.CKK + ${b}u) * u.splits + wid.z] = g${b}_${q}[${e}];\n`;
     store += `  }\n`;
   }
-  return /* wgsl */ `
+  return /* wgsl */ `${sg ? 'enable subgroups;' : ''}
 struct U {
   N: u32, Ci: u32, H: u32, W: u32, Co: u32, OH: u32, OW: u32, OHW: u32, KH: u32, CKK: u32,
   // row blocks per image, column blocks, row blocks per split, splits, channel groups
@@ -71,7 +85,7 @@ ${dvec ? '@group(0) @binding(2) var<storage, read> d4: array<vec4<f32>>;' : '@gr
 
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_id) lid: vec3<u32>) {
+        @builtin(local_invocation_id) lid: vec3<u32>${sg ? ', @builtin(subgroup_invocation_id) sgid: u32' : ''}) {
   let t = (wid.y * nwg.x + wid.x) * ${wg}u + lid.x;
   let ky = t % u.KH;
   let c = (t / u.KH) % u.Ci;
@@ -80,6 +94,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let o0 = og * ${tm}u;
   // Offsets of the thread's output channels in d; channels past Co read channel Co − 1 (never stored).
 ${M.map((m) => `  let dch${m} = min(o0 + ${m}u, u.Co - 1u) * u.OHW;`).join('\n')}
+${range(NL).map((i) => `  let drow${i} = min((sgid + ${sg * i}u) / ${tm}u, ${ry - 1}u);\n  let dchl${i} = min(o0 + (sgid + ${sg * i}u) % ${tm}u, u.Co - 1u) * u.OHW;`).join('\n')}
 ${KX.map((b) => Q.map((q) => `  var g${b}_${q} = vec4<f32>(0.0);`).join('\n')).join('\n')}
   let rEnd = min((wid.z + 1u) * u.RPS, u.N * u.YB);
   for (var rb = wid.z * u.RPS; rb < rEnd; rb++) {

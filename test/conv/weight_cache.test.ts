@@ -37,7 +37,7 @@ describe('packed-weight cache', () => {
     noGrad(() => conv.forward(x)).dispose(); // packs the initial weight
     const w2 = Float32Array.from(seeded(5 * 3 * 3 * 3, 5));
     const b2 = Float32Array.from(seeded(5, 6));
-    conv.loadStateDict({ weight: { shape: [5, 3, 3, 3], data: w2 }, bias: { shape: [5], data: b2 } });
+    conv.loadStateDict({ weight: { dtype: 'F32', shape: [5, 3, 3, 3], data: w2 }, bias: { dtype: 'F32', shape: [5], data: b2 } });
     const y = noGrad(() => conv.forward(x));
     const want = conv2dRef(await f64(x), { data: Float64Array.from(w2), shape: [5, 3, 3, 3] }, { data: Float64Array.from(b2), shape: [5] }, 1, 1);
     expectClose('conv after loadStateDict', await y.data(), want.data, 1e-5, 1e-4);

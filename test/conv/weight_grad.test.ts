@@ -20,6 +20,9 @@ const cases: [number[], number, number, number, number, number][] = [
   [[2, 2, 3, 3], 1, 2, 2, 1, 0],
   [[2, 2, 4, 3], 9, 1, 1, 1, 0],    // two channel groups, 1×1
   [[1, 1, 1, 2], 5, 1, 2, 1, 0],    // one output position: no split of the sum
+  [[1, 2, 8, 8], 3, 4, 4, 2, 1],    // d read as row vec4s, shared across a subgroup (KH·Ci = 8)
+  [[2, 2, 8, 8], 9, 4, 4, 2, 1],    // the same with two channel groups
+  [[1, 4, 4, 4], 5, 3, 3, 1, 1],    // row vec4s, KH·Ci = 12: not shared
 ];
 
 describe('conv2dWeightGrad (x, d → dW) and its own gradients', () => {
