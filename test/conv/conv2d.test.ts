@@ -25,6 +25,9 @@ const cases: [number[], number[], number, number, boolean][] = [
   [[2, 2, 5, 12], [2, 3, 3], 1, 1, false],
   [[1, 2, 4, 8], [2, 7, 7], 1, 3, false],
   [[1, 1, 4, 4], [2, 4, 4], 2, 1, true],
+  // Many input channels, one output block (the critic's heads)
+  [[2, 64, 2, 2], [1, 2, 2], 1, 0, true],
+  [[1, 96, 3, 3], [3, 3, 3], 1, 1, false],
 ];
 
 describe('conv2d', () => {
