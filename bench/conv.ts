@@ -10,7 +10,7 @@
  * where each weight is packed once per step and then used by several convs (the warm-up call packs).
  *
  *   npx esbuild bench/conv.ts --bundle --platform=node --format=esm --external:webgpu \
- *     --external:@tensorflow/* --outfile=dist/bench-conv.js && node dist/bench-conv.js [--config small|128|all] [--reps 5] [--no-tfjs]
+ *     --external:@tensorflow/* --outfile=dist/bench-conv.js && node dist/bench-conv.js [--config small|128|all] [--reps 5] [--no-tfjs] [--only 'D cls']
  */
 import { create, globals } from 'webgpu';
 import { init, deviceInfo, sync, tensor, instanceNorm2d, instanceNormGrad, conv2dWeightGrad, Tensor, noGrad } from '../src/index.ts';
@@ -56,6 +56,8 @@ const arg = (name: string, dflt: string) => {
 const config = arg('config', 'small');
 const REPS = Number(arg('reps', '5'));
 const withTf = !args.includes('--no-tfjs');
+/** Only the layers whose name contains this (e.g. --only 'D cls'); instance norm runs when it is absent. */
+const only = arg('only', '');
 
 Object.assign(globalThis, globals);
 const gpu = create([]);
@@ -175,8 +177,8 @@ console.log(`timing: median of ${REPS} interleaved repetitions; ms per call; GFL
 for (const [name, size, w, n] of configs) {
   console.log(`\n== config ${name}: ${size}², w${w}, batch ${n} ==`);
   console.log(`${pad('layer', 22)} ${pad('shape', 30)} ${pad('pass', 7)} ${lpad('ours ms', 9)} ${lpad('GFLOP/s', 8)} ${lpad('tfjs ms', 9)} ${lpad('GFLOP/s', 8)} ${lpad('speedup', 7)}`);
-  for (const l of layers(size, w, n)) await benchConv(l);
-  for (const s of normShapes(size, w, n)) await benchNorm(s);
+  for (const l of layers(size, w, n)) if (l.net.includes(only)) await benchConv(l);
+  if (!only) for (const s of normShapes(size, w, n)) await benchNorm(s);
 }
 const fwd = rows.filter((r) => r.pass === 'fwd' && r.tfjs !== null);
 if (fwd.length) {

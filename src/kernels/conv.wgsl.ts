@@ -185,3 +185,38 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   wp[i] = select(0.0, w[src], o < u.Co);
 }
 `);
+
+/**
+ * A conv whose kernel covers its whole (unpadded) input — one output position, like the critic's class
+ * head — is a dot product per (n, o): y[n, o] = Σ_k x[n, k]·w[o, k] (+ b[o]) over k = (c, ky, kx), both
+ * contiguous in NCHW / [Co, Ci, KH, KW]. One workgroup per (n, o) splits the sum over its lanes
+ * (vec4 loads when K % 4 == 0) and adds the lanes' sums in workgroup memory: the tiled kernel above
+ * would give this shape one workgroup looping over every input channel.
+ */
+export const convDotKernel = kernel<{ vec: boolean; bias: boolean }>('convDot', ({ vec, bias }) => /* wgsl */ `
+struct U { N: u32, Co: u32, K: u32 }
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> x: array<${vec ? 'vec4<f32>' : 'f32'}>;
+@group(0) @binding(2) var<storage, read> w: array<${vec ? 'vec4<f32>' : 'f32'}>;
+${bias ? '@group(0) @binding(3) var<storage, read> b: array<f32>;' : ''}
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+var<workgroup> part: array<f32, 64>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = min(wid.y * nwg.x + wid.x, u.N * u.Co - 1u);   // = n · Co + o
+  let n = i / u.Co;
+  let o = i % u.Co;
+  let K = u.K${vec ? ' / 4u' : ''};
+  var s = ${vec ? 'vec4<f32>(0.0)' : '0.0'};
+  for (var k = lid.x; k < K; k += 64u) { s = fma(x[n * K + k], w[o * K + k], s); }
+  part[lid.x] = ${vec ? 's.x + s.y + s.z + s.w' : 's'};
+  workgroupBarrier();
+  for (var h = 32u; h > 0u; h = h / 2u) {
+    if (lid.x < h) { part[lid.x] += part[lid.x + h]; }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) { y[i] = part[0]${bias ? ' + b[o]' : ''}; }
+}
+`);

@@ -28,6 +28,9 @@ const cases: [number[], number[], number, number, boolean][] = [
   // Many input channels, one output block (the critic's heads)
   [[2, 64, 2, 2], [1, 2, 2], 1, 0, true],
   [[1, 96, 3, 3], [3, 3, 3], 1, 1, false],
+  // The kernel covers the whole input (one output position): a dot product per (n, o)
+  [[2, 3, 3, 3], [5, 3, 3], 1, 0, false],      // K = 27: scalar loads
+  [[1, 2, 4, 4], [3, 4, 4], 2, 0, true],       // K = 32: vec4 loads
 ];
 
 describe('conv2d', () => {

@@ -16,7 +16,7 @@
 import { Tensor } from '../tensor.ts';
 import { record, type Rule } from '../autograd.ts';
 import { launch, grid1d } from '../../kernels/registry.ts';
-import { convKernel, convPackKernel, type ConvSpec } from '../../kernels/conv.wgsl.ts';
+import { convKernel, convPackKernel, convDotKernel, type ConvSpec } from '../../kernels/conv.wgsl.ts';
 import { fmt } from './shape.ts';
 import { subgroupWidth } from '../device.ts';
 import { convWgradKernel, convWgradSumKernel } from '../../kernels/conv_wgrad.wgsl.ts';
@@ -145,7 +145,16 @@ export function conv2dRaw(x: Tensor, w: Tensor, b: Tensor | null, stride: number
   const [Co, , kh, kw] = w.shape;
   const OH = Math.floor((H + 2 * pad - kh) / stride) + 1;
   const OW = Math.floor((W + 2 * pad - kw) / stride) + 1;
-  return convRaw('conv', x, w, b, stride, pad, Tensor.empty([N, Co, OH, OW]));
+  const out = Tensor.empty([N, Co, OH, OW]);
+  if (pad === 0 && H === kh && W === kw) {
+    // The kernel covers the whole input: one dot product per (n, o).
+    const K = w.size / Co;
+    const buffers: Record<string, { buffer: GPUBuffer; offset: number; bytes: number }> = { x: x.ref, w: w.ref, y: out.ref };
+    if (b) buffers.b = b.ref;
+    launch(convDotKernel, { vec: K % 4 === 0, bias: b !== null }, { buffers, uniforms: { N, Co, K }, grid: grid1d(N * Co, 1) });
+    return out;
+  }
+  return convRaw('conv', x, w, b, stride, pad, out);
 }
 
 export function convTranspose2dRaw(x: Tensor, w: Tensor, b: Tensor | null, stride: number, pad: number, opH: number, opW: number): Tensor {
