@@ -121,8 +121,8 @@ function wgradRaw(x: Tensor, d: Tensor, kh: number, kw: number, stride: number, 
   const used = Math.ceil((N * YB) / RPS);
   const part = used === 1 ? out : Tensor.empty([Co * Ci * kh * kw, used]);
   const dvec = OW % 4 === 0 && rx === 4;
-  const w = subgroupWidth();
-  const sg = dvec && w && (kh * Ci) % w === 0 && wg % w === 0 ? w : 0;
+  const width = subgroupWidth();
+  const sg = dvec && width && (kh * Ci) % width === 0 && wg % width === 0 ? width : 0;
   const [gx, gy] = grid1d(groups, 1);
   launch(convWgradKernel, { kw, stride, pad, tm, ry, rx, wg, dvec, sg }, {
     buffers: { x: x.ref, [dvec ? 'd4' : 'd']: d.ref, part: part.ref },
