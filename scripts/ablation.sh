@@ -2,7 +2,7 @@
 # The issue-6 comparison: SaGAN vs the no-attention ablation (G = AMN(x, c)), same budget, for
 # Eyeglasses and Smiling, on synthetic 32² faces (the npm-start configuration), judged by classifiers
 # trained on the same face set. Writes runs/ablation/{cls-*,<attr>-{sagan,noatt},eval}.
-# Usage: bash scripts/ablation.sh [steps]   (default 300, as npm start; on 2 CPU cores ~8 min per judge classifier, ~7 min per SaGAN run, ~4 min per ablation run)
+# Usage: bash scripts/ablation.sh [steps]   (default 300, as npm start; on 2 CPU cores ~8 min per judge classifier, ~4 min per SaGAN or ablation run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEPS=${1:-300}
