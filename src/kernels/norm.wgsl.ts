@@ -35,56 +35,71 @@ struct U { hw: u32, planes: u32, eps: f32 }
 @group(0) @binding(0) var<uniform> u: U;
 `;
 
-export const instanceNormKernel = kernel<{ wg: number }>('instance_norm', ({ wg }) => HEAD + /* wgsl */ `
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+/** Element type, per-plane count and horizontal sum of the plane loops: vec4 when H·W is a multiple of 4. */
+const lanes = (vec: boolean) => ({ T: vec ? 'vec4<f32>' : 'f32', H: vec ? 'u.hw / 4u' : 'u.hw', sum: (e: string) => (vec ? `dot(${e}, vec4<f32>(1.0))` : e) });
+
+/**
+ * `vec`: the plane is read and written as vec4s (H·W a multiple of 4) — on lavapipe every load runs lane
+ * by lane, so a vec4 costs about two scalar loads for four values.
+ */
+export const instanceNormKernel = kernel<{ wg: number; vec: boolean }>('instance_norm', ({ wg, vec }) => {
+  const { T, H, sum } = lanes(vec);
+  return HEAD + /* wgsl */ `
+@group(0) @binding(1) var<storage, read> x: array<${T}>;
+@group(0) @binding(2) var<storage, read_write> y: array<${T}>;
 ${reduce2(wg)}
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {
   let plane = wid.y * nwg.x + wid.x;
   let live = plane < u.planes;   // the barriers below need every thread, even past the last plane
-  let base = plane * u.hw;
+  let H = ${H};
+  let base = plane * H;
   let n = f32(u.hw);
-  var s = 0.0;
-  if (live) { for (var i = lid.x; i < u.hw; i += ${wg}u) { s += x[base + i]; } }
-  let mu = reduce2(lid.x, s, 0.0).x / n;
-  var q = 0.0;
-  if (live) { for (var i = lid.x; i < u.hw; i += ${wg}u) { let d = x[base + i] - mu; q += d * d; } }
-  let r = inverseSqrt(reduce2(lid.x, q, 0.0).x / n + u.eps);
-  if (live) { for (var i = lid.x; i < u.hw; i += ${wg}u) { y[base + i] = (x[base + i] - mu) * r; } }
+  var s = ${T}(0.0);
+  if (live) { for (var i = lid.x; i < H; i += ${wg}u) { s += x[base + i]; } }
+  let mu = reduce2(lid.x, ${sum('s')}, 0.0).x / n;
+  var q = ${T}(0.0);
+  if (live) { for (var i = lid.x; i < H; i += ${wg}u) { let d = x[base + i] - mu; q += d * d; } }
+  let r = inverseSqrt(reduce2(lid.x, ${sum('q')}, 0.0).x / n + u.eps);
+  if (live) { for (var i = lid.x; i < H; i += ${wg}u) { y[base + i] = (x[base + i] - mu) * r; } }
 }
-`);
+`;
+});
 
-export const instanceNormGradKernel = kernel<{ wg: number }>('instance_norm_grad', ({ wg }) => HEAD + /* wgsl */ `
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> g: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+export const instanceNormGradKernel = kernel<{ wg: number; vec: boolean }>('instance_norm_grad', ({ wg, vec }) => {
+  const { T, H, sum } = lanes(vec);
+  return HEAD + /* wgsl */ `
+@group(0) @binding(1) var<storage, read> x: array<${T}>;
+@group(0) @binding(2) var<storage, read> g: array<${T}>;
+@group(0) @binding(3) var<storage, read_write> dx: array<${T}>;
 ${reduce2(wg)}
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {
   let plane = wid.y * nwg.x + wid.x;
   let live = plane < u.planes;
-  let base = plane * u.hw;
+  let H = ${H};
+  let base = plane * H;
   let n = f32(u.hw);
-  var sx = 0.0;
-  var sg = 0.0;
-  if (live) { for (var i = lid.x; i < u.hw; i += ${wg}u) { sx += x[base + i]; sg += g[base + i]; } }
-  let m = reduce2(lid.x, sx, sg) / n;   // (μ, mean g)
-  var q = 0.0;
-  var gq = 0.0;
+  var sx = ${T}(0.0);
+  var sg = ${T}(0.0);
+  if (live) { for (var i = lid.x; i < H; i += ${wg}u) { sx += x[base + i]; sg += g[base + i]; } }
+  let m = reduce2(lid.x, ${sum('sx')}, ${sum('sg')}) / n;   // (μ, mean g)
+  var q = ${T}(0.0);
+  var gq = ${T}(0.0);
   if (live) {
-    for (var i = lid.x; i < u.hw; i += ${wg}u) { let d = x[base + i] - m.x; q += d * d; gq += g[base + i] * d; }
+    for (var i = lid.x; i < H; i += ${wg}u) { let d = x[base + i] - m.x; q += d * d; gq += g[base + i] * d; }
   }
-  let v = reduce2(lid.x, q, gq) / n;    // (σ², mean g·(x − μ))
+  let v = reduce2(lid.x, ${sum('q')}, ${sum('gq')}) / n;    // (σ², mean g·(x − μ))
   let r = inverseSqrt(v.x + u.eps);
   let b = v.y * r;                      // mean(g·x̂)
   if (live) {
-    for (var i = lid.x; i < u.hw; i += ${wg}u) {
+    for (var i = lid.x; i < H; i += ${wg}u) {
       let xh = (x[base + i] - m.x) * r;
       dx[base + i] = r * (g[base + i] - m.y - xh * b);
     }
   }
 }
-`);
+`;
+});

@@ -39,6 +39,13 @@ describe('instanceNorm2d', () => {
   it('its backward op: forward, gradient and second derivative', async () => {
     await checkOp('instanceNormGrad', ([x, u]) => instanceNormGrad(x, u), normGradRef, [{ shape: [1, 2, 3, 3], range: [-2, 2] }, { shape: [1, 2, 3, 3] }]);
   }, TIMEOUT);
+  it('planes a multiple of 4 long (read as vec4s): forward, gradient, second derivative', async () => {
+    await checkOp('instanceNorm2d vec4', ([x]) => instanceNorm2d(x), ([x]) => instanceNorm2dRef(x, null, null), [{ shape: [2, 2, 4, 4], range: [-2, 2] }]);
+    await checkOp('instanceNormGrad vec4', ([x, u]) => instanceNormGrad(x, u), normGradRef, [{ shape: [1, 2, 2, 4], range: [-2, 2] }, { shape: [1, 2, 2, 4] }]);
+  }, TIMEOUT);
+  it('a vec4 plane larger than the workgroup (strided sums), backward', async () => {
+    await checkOp('instanceNormGrad large plane', ([x, u]) => instanceNormGrad(x, u), normGradRef, [{ shape: [1, 1, 16, 20], range: [-2, 2] }, { shape: [1, 1, 16, 20] }], { second: false });
+  }, TIMEOUT);
   it('names the op and the shapes in its errors', () => {
     const x = tensor(new Float32Array(2 * 3 * 4), [2, 3, 4]);
     expect(() => instanceNorm2d(x)).toThrow(/instanceNorm2d: expected \[N, C, H, W\], got \[2, 3, 4\]/);

@@ -18,6 +18,12 @@ import { mean } from './reduce.ts';
 import { reshape } from './layout.ts';
 import { fmt, sameShape } from './shape.ts';
 
+/** Kernel specialisation for planes of hw values: vec4 loads when hw is a multiple of 4, threads for what each reads. */
+function normSpec(hw: number): { wg: number; vec: boolean } {
+  const vec = hw % 4 === 0;
+  return { wg: normWorkgroup(vec ? hw / 4 : hw), vec };
+}
+
 function planes(op: string, x: Tensor): { planes: number; hw: number } {
   if (x.ndim !== 4) throw new Error(`${op}: expected [N, C, H, W], got ${fmt(x.shape)}`);
   return { planes: x.shape[0] * x.shape[1], hw: x.shape[2] * x.shape[3] };
@@ -26,7 +32,7 @@ function planes(op: string, x: Tensor): { planes: number; hw: number } {
 function normPrim(x: Tensor, eps: number): Tensor {
   const p = planes('instanceNorm2d', x);
   const out = Tensor.empty(x.shape);
-  if (out.size) launch(instanceNormKernel, { wg: normWorkgroup(p.hw) }, { buffers: { x: x.ref, y: out.ref }, uniforms: { hw: p.hw, planes: p.planes, eps }, grid: grid1d(p.planes, 1) });
+  if (out.size) launch(instanceNormKernel, normSpec(p.hw), { buffers: { x: x.ref, y: out.ref }, uniforms: { hw: p.hw, planes: p.planes, eps }, grid: grid1d(p.planes, 1) });
   return record('instanceNorm', { eps }, [x], out);
 }
 
@@ -35,7 +41,7 @@ export function instanceNormGrad(x: Tensor, u: Tensor, eps = 1e-5): Tensor {
   const p = planes('instanceNormGrad', x);
   if (!sameShape(x.shape, u.shape)) throw new Error(`instanceNormGrad: x ${fmt(x.shape)} and gradient ${fmt(u.shape)} differ`);
   const out = Tensor.empty(x.shape);
-  if (out.size) launch(instanceNormGradKernel, { wg: normWorkgroup(p.hw) }, { buffers: { x: x.ref, g: u.ref, dx: out.ref }, uniforms: { hw: p.hw, planes: p.planes, eps }, grid: grid1d(p.planes, 1) });
+  if (out.size) launch(instanceNormGradKernel, normSpec(p.hw), { buffers: { x: x.ref, g: u.ref, dx: out.ref }, uniforms: { hw: p.hw, planes: p.planes, eps }, grid: grid1d(p.planes, 1) });
   return record('instanceNormGrad', { eps }, [x, u], out);
 }
 
