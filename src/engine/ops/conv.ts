@@ -15,7 +15,7 @@
  */
 import { Tensor } from '../tensor.ts';
 import { record, type Rule } from '../autograd.ts';
-import { launch, grid1d } from '../../kernels/registry.ts';
+import { launch, grid1d, type BufferRef } from '../../kernels/registry.ts';
 import { convKernel, convPackKernel, convDotKernel, type ConvSpec } from '../../kernels/conv.wgsl.ts';
 import { fmt } from './shape.ts';
 import { subgroupWidth } from '../device.ts';
@@ -85,7 +85,7 @@ function convRaw(mode: ConvSpec['mode'], x: Tensor, w: Tensor, b: Tensor | null,
   const xvec = mode === 'conv' && W % 4 === 0 && (rx * stride) % 4 === 0;
   const sg = subgroupWidth();
   const spec: ConvSpec = { mode, kh, kw, stride, pad, tm, ry, rx, wg, bias: b !== null, xvec, sg: sg && wg % sg === 0 ? sg : 0 };
-  const buffers: Record<string, { buffer: GPUBuffer; offset?: number; bytes: number }> = { [xvec ? 'x4' : 'x']: x.ref, wp: { buffer: wp.buffer, bytes: packBytes }, y: out.ref };
+  const buffers: Record<string, BufferRef> = { [xvec ? 'x4' : 'x']: x.ref, wp: { buffer: wp.buffer, bytes: packBytes }, y: out.ref };
   if (b) buffers.b = b.ref;
   const [gx, gy] = grid1d(P * G, 1);
   launch(convKernel, spec, {
@@ -149,7 +149,7 @@ export function conv2dRaw(x: Tensor, w: Tensor, b: Tensor | null, stride: number
   if (pad === 0 && H === kh && W === kw) {
     // The kernel covers the whole input: one dot product per (n, o).
     const K = w.size / Co;
-    const buffers: Record<string, { buffer: GPUBuffer; offset: number; bytes: number }> = { x: x.ref, w: w.ref, y: out.ref };
+    const buffers: Record<string, BufferRef> = { x: x.ref, w: w.ref, y: out.ref };
     if (b) buffers.b = b.ref;
     launch(convDotKernel, { vec: K % 4 === 0, bias: b !== null }, { buffers, uniforms: { N, Co, K }, grid: grid1d(N * Co, 1) });
     return out;

@@ -6,7 +6,7 @@
 import { Tensor } from '../tensor.ts';
 import { record, type Rule } from '../autograd.ts';
 import type { BinaryOp, CompareOp, Prim, UnaryOp } from '../prims.ts';
-import { launch, grid1d } from '../../kernels/registry.ts';
+import { launch, grid1d, type BufferRef } from '../../kernels/registry.ts';
 import { mapKernel, MAP_WG, MAX_DIMS } from '../../kernels/map.wgsl.ts';
 import { broadcastShapes, broadcastStrides, fmt, sameShape } from './shape.ts';
 import { sum } from './reduce.ts';
@@ -22,7 +22,7 @@ export function mapRaw(expr: string, inputs: Tensor[], shape: readonly number[],
   if (bcast && shape.length > MAX_DIMS) throw new Error(`broadcasting supports at most ${MAX_DIMS} dimensions, got ${fmt(shape)}`);
   const pad = (v: number[]) => [...v, ...new Array(MAX_DIMS - v.length).fill(0)];
   const uniforms: Record<string, number | number[]> = { n: out.size, p0: p.p0 ?? 0, p1: p.p1 ?? 0, k0: p.k0 ?? 0, k1: p.k1 ?? 0, shape: pad([...shape]) };
-  const buffers: Record<string, { buffer: GPUBuffer; offset: number; bytes: number }> = { out: out.ref };
+  const buffers: Record<string, BufferRef> = { out: out.ref };
   inputs.forEach((t, k) => {
     buffers[`x${k}_buf`] = t.ref;
     if (bcast) uniforms[`s${k}`] = pad(broadcastStrides(t.shape, shape));
