@@ -17,6 +17,8 @@ export interface Batch {
   labels: Float32Array;
   /** Ground-truth regions [n, 1, S, S] in [0, 1] (synthetic data only, when asked for). */
   masks?: Float32Array;
+  /** The same faces with the attribute flipped, [n, 3, S, S] (synthetic data only, when asked for). */
+  counterfactuals?: Float32Array;
   n: number;
 }
 
@@ -56,14 +58,24 @@ export interface SyntheticOptions {
   /** First face index (0 for training; `length` for the held-out set). */
   offset?: number;
   withMasks?: boolean;
+  /** Also render each face with the attribute flipped (the counterfactual x*: same identity, same style, same noise). */
+  withCounterfactuals?: boolean;
+}
+
+/** One synthetic face as tensors. */
+export interface SyntheticFace {
+  image: Float32Array;
+  label: number;
+  mask?: Float32Array;
+  counterfactual?: Float32Array;
 }
 
 /** Synthetic faces (src/sagan/data/faces.ts) rendered on first use and kept. */
-export function syntheticSource(o: SyntheticOptions): BatchSource & { face(i: number): { image: Float32Array; label: number; mask?: Float32Array } } {
+export function syntheticSource(o: SyntheticOptions): BatchSource & { face(i: number): SyntheticFace } {
   if (!SAGAN_ATTRIBUTES.includes(o.attribute)) {
     throw new Error(`data: synthetic faces render ${SAGAN_ATTRIBUTES.join(', ')}; '${o.attribute}' is not one of them`);
   }
-  const cache = new Map<number, { image: Float32Array; label: number; mask?: Float32Array }>();
+  const cache = new Map<number, SyntheticFace>();
   const orders = new Map<number, Int32Array>();
   const target = squareTarget(o.size);
   const S = o.size;
@@ -79,6 +91,7 @@ export function syntheticSource(o: SyntheticOptions): BatchSource & { face(i: nu
       } else {
         f = { image: imageToTensor(renderFace(params, attrs, target)), label: attrs[o.attribute] ? 1 : 0 };
       }
+      if (o.withCounterfactuals) f.counterfactual = imageToTensor(renderFace(params, { ...attrs, [o.attribute]: !attrs[o.attribute] }, target));
       cache.set(i, f);
     }
     return f;

@@ -46,6 +46,10 @@ describe('sagan train-classifier / eval / augment', () => {
     expect(cj.test.accuracy).toBeGreaterThanOrEqual(0);
     expect(cj.test.accuracy).toBeLessThanOrEqual(1);
     expect(c.stdout).toContain(`Eyeglasses classifier test accuracy ${(100 * cj.test.accuracy).toFixed(1)}% on 4 held-out images`);
+    // Hard negatives by default, and the accuracy with every test region corrupted beside the plain one.
+    expect(cj.extra.hardNegatives).toBe(0.5);
+    expect(cj.hardTest.n).toBe(4);
+    expect(c.stdout).toContain(`region tinted, noised, blurred or painted (true labels): ${(100 * cj.hardTest.accuracy).toFixed(1)}%`);
 
     // eval on both checkpoints; --batch 3 leaves a partial last batch.
     const ev = join(dir, 'eval');
@@ -70,10 +74,19 @@ describe('sagan train-classifier / eval / augment', () => {
     expect(md.split('\n').filter((l) => l.startsWith('| Eyeglasses'))).toHaveLength(6);
     expect(md).toMatch(/\| Eyeglasses \(no attention\) \| all \| 4 \| [0-9.]+ \| [0-9.]+ \| n\/a \| n\/a \|/);
     expect(e.stdout).toContain('| model | direction | n |');
-    // Grids: 2 worst + 2 best rows of input | edited | mask | region | |Δ| at 16².
+    // Scores against the counterfactual exist for both models (synthetic faces know x*).
+    for (const m of [m1, m2]) {
+      expect(m.summary.all.closeness).toBeLessThanOrEqual(1);
+      expect(m.summary.all.magnitude).toBeGreaterThanOrEqual(0);
+      expect(m.images[0].closeness).toEqual(expect.any(Number));
+    }
+    expect(m1.summary.all.maskSoftIoU).toBeGreaterThanOrEqual(0);
+    expect(m2.summary.all.maskSoftIoU).toBeNull();
+    expect(m1.grid.rankedBy).toBe('closeness');
+    // Grids: 2 worst + 2 best rows of input | edited | x* | mask | region | |Δ| at 16².
     for (const g of ['grid_Eyeglasses.png', 'grid_Eyeglasses_noattn.png']) {
       const img = decodePng(readFileSync(join(ev, g)));
-      expect([img.width, img.height]).toEqual([2 + 5 * 18, 2 + 4 * 18]);
+      expect([img.width, img.height]).toEqual([2 + 6 * 18, 2 + 4 * 18]);
     }
 
     // A CelebA-layout folder (with masks): eval its test split, train a judge on it, augment it.

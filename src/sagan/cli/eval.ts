@@ -27,7 +27,7 @@ export const EVAL_FLAGS = {
   'data-count': { type: 'int', default: -1, help: "synthetic: the run's training faces = the held-out offset (-1: the checkpoint's, else 4000 as train's default)" },
   'train-count': { type: 'int', default: 200000, help: 'CelebA folder: images in the train split (the rest is test), as train' },
   batch: { type: 'int', default: 16, help: 'images per GPU batch' },
-  rank: { type: 'string', default: 'auto', choices: ['auto', 'outside', 'margin'], help: "grid order: change outside the region, or the judge's margin (auto: outside when regions are known)" },
+  rank: { type: 'string', default: 'auto', choices: ['auto', 'closeness', 'outside', 'margin'], help: "grid order: closeness to the counterfactual, change outside the region, or the judge's margin (auto: closeness on synthetic faces, else margin)" },
   'grid-rows': { type: 'int', default: 4, help: 'worst and best cases shown in each grid (each)' },
   out: { type: 'string', default: 'runs/eval', help: 'output folder' },
   quiet: { type: 'boolean', default: false, help: 'no progress bar' },
@@ -72,6 +72,9 @@ export async function evalCommand(argv: string[]): Promise<void> {
     if (offset !== null && judgeCount > offset && judge.meta.extra?.dataSeed === dataSeed) {
       console.error(`eval: warning: the classifier ${judge.path} was trained on synthetic faces 0…${judgeCount - 1}, which include the held-out faces from ${offset}. Fix: train it with --data-count ${offset} (or another --data-seed).`);
     }
+    if (!judge.meta.hardTest || !Number(judge.meta.extra?.hardNegatives)) {
+      console.error(`eval: note: the classifier ${judge.path} was trained without hard negatives: a colour cue in the region can fool it. Fix: retrain it with 'sagan train-classifier' (hard negatives are on by default).`);
+    }
     const label = `${attribute}${model.attention ? '' : ' (no attention)'}`;
     console.error(`eval ${label} from ${path} on ${set.describe}`);
     const bar = a.quiet ? null : new ProgressBar('eval');
@@ -79,7 +82,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     const res = await evaluateEdits(G, judge.C, set, a.batch, (done, total) => bar?.update(done, total, done / ((performance.now() - t0) / 1000)));
     for (const dir of ['add', 'remove', 'all'] as const) rows.push({ model: label, direction: dir, summary: res[dir] });
 
-    const rank: RankBy = a.rank === 'auto' ? (set.hasMasks ? 'outside' : 'margin') : (a.rank as RankBy);
+    const rank: RankBy = a.rank === 'auto' ? (res.records.some((r) => r.closeness !== null) ? 'closeness' : 'margin') : (a.rank as RankBy);
     const { worst, best } = worstAndBest(res.records, rank, a['grid-rows']);
     let grid: string | null = null;
     if (worst.length) {
@@ -91,7 +94,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     }
     models.push({
       label, checkpoint: path, attribute, model, step,
-      data: set.describe, classifier: { path: judge.path, test: judge.meta.test },
+      data: set.describe, classifier: { path: judge.path, test: judge.meta.test, hardTest: judge.meta.hardTest ?? null, hardNegatives: judge.meta.extra?.hardNegatives ?? 0 },
       summary: { add: res.add, remove: res.remove, all: res.all },
       grid: grid && { path: grid, rankedBy: rank, worst: worst.map((r) => r.name), best: best.map((r) => r.name) },
       images: res.records,
@@ -99,13 +102,21 @@ export async function evalCommand(argv: string[]): Promise<void> {
     G.dispose();
   }
   for (const j of byAttr.values()) j.C.dispose();
-  const note = `Edits flip each held-out image's label (add: label 0 → 1; remove: 1 → 0). success: share the judge classifier assigns the target; ` +
-    `judge on inputs: its accuracy on the unedited images. Mask IoU: SaGAN's mask ≥ 0.5 vs the ground-truth region; n/a without attention or regions. ` +
+  const note = `Edits flip each held-out image's label (add: label 0 → 1; remove: 1 → 0). ` +
+    `Scores against the truth (synthetic faces: the renderer's counterfactual x*, the same face with the attribute flipped, and the region R where x and x* differ): ` +
+    `closeness = 1 − Σ_R (G − x*)² / Σ_R (x − x*)² (1 exact, 0 no edit, < 0 worse than none; the sharp test for removal, whose answer is unique — for addition the style is a guess, so it is reported, never a bar) and the share above 0.5; ` +
+    `PSNR vs truth: G against x* inside R; magnitude = Σ_R (G − x)² / Σ_R (x* − x)² (median; ≈ 1 for a real edit in any style); localisation = Σ_R (G − x)² / Σ (G − x)². ` +
+    `success: share the judge classifier assigns the target (a judge can be fooled by a shortcut: read it beside the truth scores); ` +
+    `judge on inputs: its accuracy on the unedited images. Mask IoU: SaGAN's mask ≥ 0.5 vs the ground-truth region; soft IoU Σ min / Σ max of mask and region; n/a without attention or regions. ` +
     `MAE: mean |Δ|, the absolute change of [−1, 1] pixels between input and edit, PSNR of the mean MSE (peak-to-peak 2). identity L1 = ‖G(x, c_g) − x‖₁, back L1 = ‖G(G(x, t), c_g) − x‖₁ (per-pixel means). ` +
-    `Grids: worst rows then best rows; columns input | edited | mask | region | |Δ|×${DIFF_GAIN}.`;
+    `Grids: worst rows then best rows; columns input | edited | x* (synthetic) | mask | region | |Δ|×${DIFF_GAIN}.`;
+  const judgeLines = [...byAttr.values()].map((j) => {
+    const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? 'n/a' : `${(100 * v).toFixed(1)} %`);
+    return `- ${j.meta.attribute} judge (${j.path}): test accuracy ${pct(j.meta.test?.accuracy)}, with the region corrupted ${pct(j.meta.hardTest?.accuracy ?? undefined)}; trained with ${Number(j.meta.extra?.hardNegatives ?? 0) * 100} % hard negatives`;
+  }).join('\n');
   const table = markdownTable(rows);
   await writeFile(`${a.out}/eval.json`, toJson({ note, models }));
-  await writeFile(`${a.out}/eval.md`, `# SaGAN evaluation\n\n${table}\n${note}\n`);
+  await writeFile(`${a.out}/eval.md`, `# SaGAN evaluation\n\n${table}\n${note}\n\nJudges:\n${judgeLines}\n`);
   console.log(table);
   console.log(`wrote ${a.out}/eval.json, ${a.out}/eval.md${grids.size ? ` and ${[...grids].map((g) => `${a.out}/${g}.png`).join(', ')}` : ''}`);
 }

@@ -140,6 +140,8 @@ export interface ClassifierMeta {
   data: string;
   steps: number;
   test: ClassifierTest | null;
+  /** Test accuracy with every test image's attribute region corrupted (hard negatives); absent: not measured. */
+  hardTest?: ClassifierTest | null;
   /** Anything else worth keeping (data seed, counts). */
   extra?: Record<string, unknown>;
 }

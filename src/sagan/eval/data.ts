@@ -47,7 +47,7 @@ export function syntheticSet(o: SyntheticSetOptions): EvalSet {
   const withMasks = o.withMasks ?? true;
   const src = syntheticSource({
     attribute: o.attribute as SaganAttribute, size: o.size, length: o.count, batchSize: 1,
-    dataSeed: o.dataSeed, orderSeed: 0, offset: o.offset, withMasks,
+    dataSeed: o.dataSeed, orderSeed: 0, offset: o.offset, withMasks, withCounterfactuals: withMasks,
   });
   const S = o.size;
   return {
@@ -57,15 +57,17 @@ export function syntheticSet(o: SyntheticSetOptions): EvalSet {
       const n = i1 - i0;
       const images = new Float32Array(n * 3 * S * S), labels = new Float32Array(n);
       const masks = withMasks ? new Float32Array(n * S * S) : undefined;
+      const counterfactuals = withMasks ? new Float32Array(n * 3 * S * S) : undefined;
       const names: string[] = [];
       for (let b = 0; b < n; b++) {
         const f = src.face(i0 + b);
         images.set(f.image, b * 3 * S * S);
         labels[b] = f.label;
         if (masks && f.mask) masks.set(f.mask, b * S * S);
+        if (counterfactuals && f.counterfactual) counterfactuals.set(f.counterfactual, b * 3 * S * S);
         names.push(`face_${o.offset + i0 + b}`);
       }
-      return { images, labels, masks, names, n };
+      return { images, labels, masks, counterfactuals, names, n };
     },
   };
 }

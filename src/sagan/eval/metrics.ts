@@ -167,3 +167,75 @@ export function diffMap(a: ArrayLike<number>, b: ArrayLike<number>, n: number, c
   }
   return out;
 }
+
+/** Per-image scores of an edit G against the renderer's counterfactual x* (the same face, attribute flipped). */
+export interface CounterfactualScores {
+  /** 1 − Σ_R (G − x*)² / Σ_R (x − x*)²: 1 the exact counterfactual, 0 no edit, < 0 worse than no edit. */
+  closeness: Float32Array;
+  /** Σ_R (G − x)² / Σ_R (x* − x)²: the edit's change as a share of a real edit's (≈ 1 for a real edit, any style). */
+  magnitude: Float32Array;
+  /** Σ_R (G − x)² / Σ (G − x)²: the share of the change inside the region (NaN when nothing changed). */
+  localisation: Float32Array;
+  /** Mean squared error of G against x* inside R, (1/(C·|R|)) Σ_R (G − x*)² (its PSNR is the counterfactual PSNR). */
+  mseToTruth: Float32Array;
+}
+
+/**
+ * Scores edits against the truth the renderer knows: x (n × c × hw) the input, g the edit, xs the
+ * counterfactual x*, region R (n × 1 × hw, binarised at 0.5) the pixels where x and x* differ. All sums in
+ * float64. A region with Σ_R (x − x*)² = 0 (nothing to edit) gives NaN closeness and magnitude.
+ */
+export function counterfactualScores(x: ArrayLike<number>, g: ArrayLike<number>, xs: ArrayLike<number>, region: ArrayLike<number>, n: number, c: number, hw: number): CounterfactualScores {
+  if (x.length !== n * c * hw || g.length !== n * c * hw || xs.length !== n * c * hw) {
+    throw new Error(`counterfactualScores: expected ${n}×${c}×${hw} values, got ${x.length}, ${g.length} and ${xs.length}`);
+  }
+  if (region.length !== n * hw) throw new Error(`counterfactualScores: expected a ${n}×1×${hw} region, got ${region.length} values`);
+  const out: CounterfactualScores = {
+    closeness: new Float32Array(n), magnitude: new Float32Array(n), localisation: new Float32Array(n), mseToTruth: new Float32Array(n),
+  };
+  for (let i = 0; i < n; i++) {
+    let truthIn = 0, errIn = 0, changeIn = 0, changeAll = 0, px = 0;
+    for (let p = 0; p < hw; p++) {
+      const inside = region[i * hw + p] >= MASK_THRESHOLD;
+      if (inside) px++;
+      for (let ch = 0; ch < c; ch++) {
+        const j = (i * c + ch) * hw + p;
+        const dg = g[j] - x[j];
+        changeAll += dg * dg;
+        if (!inside) continue;
+        const dt = xs[j] - x[j], de = g[j] - xs[j];
+        truthIn += dt * dt;
+        errIn += de * de;
+        changeIn += dg * dg;
+      }
+    }
+    out.closeness[i] = truthIn > 0 ? 1 - errIn / truthIn : NaN;
+    out.magnitude[i] = truthIn > 0 ? changeIn / truthIn : NaN;
+    out.localisation[i] = changeAll > 0 ? changeIn / changeAll : NaN;
+    out.mseToTruth[i] = px ? errIn / (px * c) : NaN;
+  }
+  return out;
+}
+
+/** Soft IoU of mask m and region r (both in [0, 1]) per image: Σ min(m, r) / Σ max(m, r); 1 when both are all zero. */
+export function softIoU(m: ArrayLike<number>, r: ArrayLike<number>, n: number, hw: number): Float32Array {
+  if (m.length !== n * hw || r.length !== n * hw) throw new Error(`softIoU: expected ${n}×${hw} values, got ${m.length} and ${r.length}`);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let lo = 0, hi = 0;
+    for (let p = i * hw; p < (i + 1) * hw; p++) {
+      lo += Math.min(m[p], r[p]);
+      hi += Math.max(m[p], r[p]);
+    }
+    out[i] = hi > 0 ? lo / hi : 1;
+  }
+  return out;
+}
+
+/** Median of the finite values (NaN when there are none). */
+export function finiteMedian(v: ArrayLike<number>): number {
+  const f = Array.from(v).filter(Number.isFinite).sort((a, b) => a - b);
+  if (!f.length) return NaN;
+  const m = f.length >> 1;
+  return f.length % 2 ? f[m] : (f[m - 1] + f[m]) / 2;
+}

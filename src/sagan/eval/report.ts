@@ -1,7 +1,7 @@
 /**
  * @file Writing evaluation results: JSON (non-finite numbers as null), a Markdown table (one row per
  * model and direction; "n/a" where a metric does not apply), and the worst/best grid
- * (input | edited | SaGAN mask | ground-truth region | amplified |Δ|).
+ * (input | edited | counterfactual x* (when known) | SaGAN mask | ground-truth region | amplified |Δ|).
  */
 import { tensorGrid, type GridColumn } from '../../engine/io/grid.ts';
 import type { Image8 } from '../../engine/io/types.ts';
@@ -24,7 +24,13 @@ const COLUMNS: [string, (s: Summary) => number | null, number][] = [
   ['success', (s) => s.success, 3],
   ['judge on inputs', (s) => s.judgeOnInputs, 3],
   ['mask IoU', (s) => s.maskIoU, 3],
+  ['mask soft IoU', (s) => s.maskSoftIoU, 3],
   ['mask mean', (s) => s.maskMean, 3],
+  ['closeness', (s) => s.closeness, 3],
+  ['closeness > 0.5', (s) => s.closenessAbove, 3],
+  ['PSNR vs truth', (s) => s.truthPsnr, 2],
+  ['magnitude (median)', (s) => s.magnitude, 3],
+  ['localisation', (s) => s.localisation, 3],
   ['MAE outside', (s) => s.outsideMae, 4],
   ['PSNR outside', (s) => s.outsidePsnr, 2],
   ['MAE inside', (s) => s.insideMae, 4],
@@ -53,14 +59,15 @@ export function markdownTable(rows: readonly TableRow[]): string {
 /** |Δ| is shown ×DIFF_GAIN (so a 0.1 change in a [−1, 1] image is mid-grey). */
 export const DIFF_GAIN = 4;
 
-/** The grid of chosen images: input | edited | mask | region (when known) | |Δ|·DIFF_GAIN. */
-export function resultGrid(d: { n: number; input: Float32Array; edited: Float32Array; mask: Float32Array; region: Float32Array | null }, size: number): Image8 {
+/** The grid of chosen images: input | edited | truth x* (when known) | mask | region (when known) | |Δ|·DIFF_GAIN. */
+export function resultGrid(d: { n: number; input: Float32Array; edited: Float32Array; mask: Float32Array; region: Float32Array | null; truth?: Float32Array | null }, size: number): Image8 {
   const rgb = [d.n, 3, size, size], grey = [d.n, 1, size, size];
   const cols: GridColumn[] = [
     { data: d.input, shape: rgb },
     { data: d.edited, shape: rgb },
-    { data: d.mask, shape: grey, range: [0, 1] },
   ];
+  if (d.truth) cols.push({ data: d.truth, shape: rgb });
+  cols.push({ data: d.mask, shape: grey, range: [0, 1] });
   if (d.region) cols.push({ data: d.region, shape: grey, range: [0, 1] });
   cols.push({ data: diffMap(d.input, d.edited, d.n, 3, size * size), shape: grey, range: [0, 1 / DIFF_GAIN] });
   return tensorGrid(cols);
