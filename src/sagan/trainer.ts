@@ -13,8 +13,10 @@ import { Adam, linearDecay } from '../engine/optim/adam.ts';
 import { encodePng } from '../engine/io/png.ts';
 import { tensorGrid } from '../engine/io/grid.ts';
 import { Generator, Discriminator, type ModelConfig } from './model.ts';
-import { discriminatorLoss, generatorLoss, bceWithLogits, PAPER_WEIGHTS, type LossWeights } from './losses.ts';
+import { discriminatorLoss, generatorLoss, bceWithLogits, PAPER_WEIGHTS, type LossWeights, type CriticView } from './losses.ts';
 import { saveCheckpoint, readCheckpoint } from './checkpoint.ts';
+import { diffAugment, type Augment } from './augment.ts';
+import { Rng, hashInts } from './data/rng.ts';
 import type { Batch, BatchSource } from './batches.ts';
 
 export interface TrainConfig {
@@ -37,6 +39,11 @@ export interface TrainConfig {
    */
   dWarmup?: number;
   nCritic: number;
+  /**
+   * Not in the paper (absent or empty there): differentiable augmentation of everything the critic sees
+   * (augment.ts: color, translation, cutout), so its judgement rests on what survives those transforms.
+   */
+  augment?: Augment[];
   lrG: number;
   lrD: number;
   betas: [number, number];
@@ -129,6 +136,17 @@ export class Trainer {
     return c.decayFrom < c.steps ? linearDecay(base, this.step, c.decayFrom, c.steps) : base;
   }
 
+  /**
+   * The critic's view for the batch about to be drawn: identity, or DiffAugment with parameters from a CPU
+   * stream seeded by (seed, data position) — checkpointed through `batches`, so resume stays exact.
+   */
+  private criticView(): CriticView {
+    const policy = this.config.augment ?? [];
+    if (!policy.length) return (x) => x;
+    const rng = new Rng(hashInts(this.config.seed, this.batches, 0x41554721));
+    return (x) => diffAugment(x, policy, rng);
+  }
+
   private upload(b: Batch): { x: Tensor; c: Tensor } {
     const S = this.config.model.size;
     return { x: tensor(b.images, [b.n, 3, S, S]), c: tensor(b.labels, [b.n]) };
@@ -144,10 +162,11 @@ export class Trainer {
     const dParams = this.D.parameters();
     let last: Tensor | null = null;
     for (let i = 0; i < n; i++) {
+      const view = this.criticView();
       const b = await this.data.batch(this.batches++);
       const l = tidy(() => {
         const { x, c } = this.upload(b);
-        const cls = bceWithLogits(this.D.forward(x).cls, c);
+        const cls = bceWithLogits(this.D.forward(view(x)).cls, c);
         this.optD.step(grad(cls, dParams, { allowUnused: true })); // the critic head (src) gets none
         return noGrad(() => reshape(cls, [1]));
       });
@@ -170,11 +189,12 @@ export class Trainer {
     let dStats: Tensor | null = null;
     let last: Batch | null = null;
     for (let i = 0; i < nCritic; i++) {
+      const view = this.criticView();
       last = await this.data.batch(this.batches++);
       const b = last;
       const stats = tidy(() => {
         const { x, c } = this.upload(b);
-        const d = discriminatorLoss(this.G, this.D, x, c, rand([b.n]), weights);
+        const d = discriminatorLoss(this.G, this.D, x, c, rand([b.n]), weights, view);
         this.optD.step(grad(d.loss, dParams));
         return noGrad(() => concat([d.loss, d.adv, d.gp, d.cls].map((t) => reshape(t, [1]))));
       });
@@ -182,9 +202,10 @@ export class Trainer {
       dStats = stats;
     }
     const b = last!;
+    const gView = this.criticView(); // seeded by the position after the critic's batches: differs from theirs
     const out = tidy(() => {
       const { x, c } = this.upload(b);
-      const g = generatorLoss(this.G, this.D, x, c, weights);
+      const g = generatorLoss(this.G, this.D, x, c, weights, gView);
       this.optG.step(grad(g.loss, gParams));
       return noGrad(() => concat([dStats!, ...[g.loss, g.adv, g.cls, g.rec, g.idt].map((t) => reshape(t, [1])),
         g.maskMean ? reshape(g.maskMean, [1]) : tensor([NaN], [1])]));

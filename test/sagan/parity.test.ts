@@ -6,10 +6,10 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { init, destroyDevice, tensor, grad, readAll, tidy } from '../../src/index.ts';
+import { init, destroyDevice, tensor, grad, readAll, tidy, sub } from '../../src/index.ts';
 import { parseSafetensors, toFloat32, type HostTensor } from '../../src/engine/io/safetensors.ts';
 import { Generator, Discriminator } from '../../src/sagan/model.ts';
-import { discriminatorLoss, generatorLoss } from '../../src/sagan/losses.ts';
+import { discriminatorLoss, generatorLoss, PAPER_WEIGHTS } from '../../src/sagan/losses.ts';
 import { expectClose } from '../helpers/gradcheck.ts';
 
 const fx = parseSafetensors(new Uint8Array(readFileSync(new URL('../fixtures/sagan_parity.safetensors', import.meta.url))));
@@ -42,6 +42,22 @@ describe('SaGAN parity with PyTorch (one D step, one G step)', () => {
     expectClose('gp', got[1], toFloat32(T.gp), 1e-4, 1e-4);
     names.forEach((k, i) => expectClose(`dL/d ${k}`, got[2 + i], toFloat32(T[`dgrad.D.${k}`]), 1e-5, 2e-3));
     expect(names.length).toBe(Object.keys(part('dgrad.D.')).length);
+  });
+
+  it('D step with the class head on edits (not in the paper): + λ·BCE(cls(G(x, 1 − c)), c), checked on the CPU', async () => {
+    const [base, withFake, term, logits, c] = await tidy(async () => {
+      const real = upload(T.real), cG = upload(T.c_g), eps = upload(T.eps);
+      const d0 = discriminatorLoss(G, D, real, cG, eps);
+      const d1 = discriminatorLoss(G, D, real, cG, eps, { ...PAPER_WEIGHTS, clsFake: 0.5 });
+      const fake = G.forward(real, sub(1, cG)).image;
+      return readAll([d0.loss, d1.loss, d1.clsFake!, D.forward(fake).cls, cG]);
+    });
+    // BCE with logits in float64: mean of max(z, 0) − z·y + log(1 + e^−|z|).
+    let bce = 0;
+    logits.forEach((z, i) => (bce += Math.max(z, 0) - z * c[i] + Math.log1p(Math.exp(-Math.abs(z)))));
+    bce /= logits.length;
+    expectClose('clsFake', term, [bce], 1e-5, 1e-4);
+    expectClose('d_loss + 0.5·clsFake', withFake, [base[0] + 0.5 * bce], 1e-4, 1e-4);
   });
 
   it('G step: adversarial + attribute + reconstruction + identity loss and every G gradient', async () => {

@@ -20,9 +20,9 @@ const config: TrainConfig = {
 };
 const data = () => syntheticSource({ attribute: 'Eyeglasses', size: S, length: 12, batchSize: 2, dataSeed: 9, orderSeed: 5 });
 
-async function run(steps: number, resumeFrom?: Uint8Array): Promise<{ logs: LogRecord[]; trainer: Trainer }> {
+async function run(steps: number, resumeFrom?: Uint8Array, cfg: TrainConfig = config): Promise<{ logs: LogRecord[]; trainer: Trainer }> {
   const logs: LogRecord[] = [];
-  const t = new Trainer(config, data(), null, { log: (r) => void logs.push(r) });
+  const t = new Trainer(cfg, data(), null, { log: (r) => void logs.push(r) });
   if (resumeFrom) await t.resume(resumeFrom);
   await t.run(steps);
   return { logs, trainer: t };
@@ -50,6 +50,24 @@ describe('Trainer', () => {
     for (const k of ['d_loss', 'd_adv', 'gp', 'd_cls', 'g_loss', 'g_adv', 'g_cls', 'rec', 'idt', 'mask_mean'] as const) {
       expect(second.logs.map((l) => l[k]), k).toEqual(full.logs.slice(2).map((l) => l[k]));
     }
+    dispose(second.trainer);
+  });
+
+  it('with DiffAugment and the class head on edits: other losses than the paper recipe, and still an exact resume', async () => {
+    const recipe: TrainConfig = { ...config, augment: ['color', 'translation', 'cutout'], weights: { ...config.weights, clsFake: 1 } };
+    const paper = await run(2);
+    const full = await run(4, undefined, recipe);
+    expect(full.logs[0].d_loss).not.toBe(paper.logs[0].d_loss);
+    expect(full.logs[0].rec).toBe(paper.logs[0].rec); // G's first step sees the same weights and batch
+    dispose(paper.trainer);
+    const first = await run(2, undefined, recipe);
+    const bytes = await first.trainer.checkpointBytes();
+    dispose(first.trainer);
+    const second = await run(4, bytes, recipe);
+    for (const k of ['d_loss', 'gp', 'd_cls', 'g_loss', 'g_cls', 'rec', 'idt'] as const) {
+      expect(second.logs.map((l) => l[k]), k).toEqual(full.logs.slice(2).map((l) => l[k]));
+    }
+    dispose(full.trainer);
     dispose(second.trainer);
   });
 

@@ -10,6 +10,7 @@ import { readFile, writeFile, writeFileAtomic, mkdir, exists } from '../data/fs.
 import { syntheticSource, celebaSource, prefetching, type Batch, type BatchSource } from '../batches.ts';
 import { Trainer, DEFAULT_TRAIN, type TrainConfig, type LogRecord } from '../trainer.ts';
 import { parseArgs, UsageError, type Flags } from './args.ts';
+import { parseAugmentPolicy } from '../augment.ts';
 import { ProgressBar } from './progress.ts';
 
 export const TRAIN_FLAGS = {
@@ -23,6 +24,8 @@ export const TRAIN_FLAGS = {
   'n-critic': { type: 'int', default: 3, help: 'D steps per G step' },
   lr: { type: 'number', default: 2e-4, help: 'learning rate of G and D (Adam, betas 0.5, 0.999)' },
   'd-warmup': { type: 'int', default: 0, help: "critic warm-up: D steps on the attribute loss alone before iteration 1 (0: none, as the paper; short runs need ~300)" },
+  'cls-fake': { type: 'number', default: 0, help: "not in the paper (0): weight of a critic class-head loss that labels edits with their source attribute, BCE(cls(G(x,t)), c) — so the head cannot keep a cheap cue (e.g. the lenses' tint) that the generator learns to paint instead of the attribute" },
+  augment: { type: 'string', default: 'none', help: "not in the paper (none): differentiable augmentation of every image the critic sees (DiffAugment), comma-separated: color, translation, cutout" },
   'decay-from': { type: 'int', default: -1, help: 'decay the learning rate linearly to 0 from this iteration (-1: never)' },
   seed: { type: 'int', default: 1, help: 'seed of weights, batch order and noise' },
   'data-seed': { type: 'int', default: 2018, help: 'synthetic data: seed of the face set' },
@@ -65,6 +68,12 @@ async function prepareData(a: ReturnType<typeof parseArgs<typeof TRAIN_FLAGS>>, 
 
 export async function trainCommand(argv: string[]): Promise<void> {
   const a = parseArgs('train', argv, TRAIN_FLAGS);
+  let augment: ReturnType<typeof parseAugmentPolicy>;
+  try {
+    augment = parseAugmentPolicy(a.augment);
+  } catch (e) {
+    throw new UsageError(`train: --augment ${(e as Error).message}`);
+  }
   const config: TrainConfig = {
     ...DEFAULT_TRAIN,
     attribute: a.attr, data: a.data,
@@ -72,6 +81,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     model: { size: a.size, width: a.width, nRes: a.res, attention: !a['no-attention'] },
     batchSize: a.batch, steps: a.steps, nCritic: a['n-critic'], lrG: a.lr, lrD: a.lr, dWarmup: a['d-warmup'],
     decayFrom: a['decay-from'] < 0 ? Infinity : a['decay-from'], seed: a.seed,
+    ...(augment.length ? { augment } : {}),
+    ...(a['cls-fake'] > 0 ? { weights: { ...DEFAULT_TRAIN.weights, clsFake: a['cls-fake'] } } : {}),
     logEvery: a['log-every'], sampleEvery: a['sample-every'], checkpointEvery: a['ckpt-every'],
   };
   const info = await init();
