@@ -8,7 +8,7 @@
  * rewrite the files under the page it is loading).
  */
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join, normalize, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +26,11 @@ export async function buildWeb(out = join(root, 'dist/web')) {
     external: ['webgpu', 'node:*'],
   });
   for (const f of STATIC) copyFileSync(join(root, 'src/web', f), join(out, f));
-  return ['main.js', ...STATIC].map((f) => relative(root, join(out, f)));
+  // The shipped models (src/sagan/models.ts finds them at models/ beside the page).
+  const models = existsSync(join(root, 'models')) ? readdirSync(join(root, 'models')).filter((f) => f.endsWith('.safetensors')) : [];
+  if (models.length) mkdirSync(join(out, 'models'), { recursive: true });
+  for (const f of models) copyFileSync(join(root, 'models', f), join(out, 'models', f));
+  return ['main.js', ...STATIC, ...models.map((f) => `models/${f}`)].map((f) => relative(root, join(out, f)));
 }
 
 const TYPES = {

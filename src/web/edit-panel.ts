@@ -11,6 +11,7 @@ import { encodePng } from '../engine/io/png.ts';
 import { sampleFace, sampleAttributes, renderFace, squareTarget, celebaTarget } from '../sagan/data/faces.ts';
 import { $, say, download, drawImage8, fileBytes, message } from './dom.ts';
 import { SYNTH_SEED, SYNTH_COUNT } from './data.ts';
+import { SHIPPED_MODELS, shippedModel, shippedModelUrl } from '../sagan/models.ts';
 
 interface Model {
   bytes: Uint8Array;
@@ -48,6 +49,40 @@ export class EditPanel {
       const f = e.dataTransfer?.files[0];
       if (f) void this.setPhotoFile(f);
     });
+  }
+
+  /**
+   * Offers the shipped models (models/ beside the page) in the "Shipped model" list and loads the first one
+   * there, so a visitor can edit before training anything. Models the server does not have are left out.
+   */
+  async offerShipped(): Promise<void> {
+    const sel = $<HTMLSelectElement>('edit-shipped');
+    const have: string[] = [];
+    for (const m of SHIPPED_MODELS) {
+      const r = await fetch(shippedModelUrl(m, document.baseURI), { method: 'HEAD' }).catch(() => null);
+      if (r?.ok) have.push(m.name);
+    }
+    sel.replaceChildren(...(have.length ? have : ['']).map((name) => {
+      const o = document.createElement('option');
+      o.value = name;
+      o.textContent = name ? shippedModel(name).attribute.replaceAll('_', ' ') : '(none on this server)';
+      return o;
+    }));
+    sel.disabled = !have.length;
+    sel.addEventListener('change', () => void this.loadShipped(sel.value));
+    if (have.length && !this.model) await this.loadShipped(have[0]);
+  }
+
+  private async loadShipped(name: string): Promise<void> {
+    if (!name) return;
+    try {
+      const r = await fetch(shippedModelUrl(shippedModel(name), document.baseURI));
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      // Not "from a file": a run trained in this page replaces it when it finishes.
+      this.loadCheckpoint(new Uint8Array(await r.arrayBuffer()), `shipped model '${name}'`, false);
+    } catch (e) {
+      say($('edit-model'), `The shipped model '${name}' could not be loaded: ${message(e)}`, 'error');
+    }
   }
 
   /** Whether the current model came from an uploaded file (the training run then does not replace it). */

@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     return;
   }
   const train = new TrainPanel(), editor = new EditPanel();
+  void editor.offerShipped();
 
   // Checkpoint card.
   const ckptStatus = $('ckpt-status');

@@ -10,25 +10,36 @@ import { readFile, writeFile, mkdir } from '../data/fs.ts';
 import { edit, generatorFromCheckpoint, imagesToInput } from '../edit.ts';
 import { parseArgs, UsageError, type Flags } from './args.ts';
 import { fileStem } from '../eval/augment.ts';
+import { SHIPPED_MODELS } from '../models.ts';
+import { readShippedModel } from './export.ts';
 
 export const EDIT_FLAGS = {
-  ckpt: { type: 'string', default: '', help: 'checkpoint written by train (checkpoint.safetensors)' },
+  ckpt: { type: 'string', default: '', help: 'checkpoint written by train (checkpoint.safetensors) or export' },
+  model: { type: 'string', default: '', help: `a shipped model instead of --ckpt: ${SHIPPED_MODELS.map((m) => m.name).join(', ')}` },
   target: { type: 'string', default: '1', choices: ['0', '1'], help: 'attribute value to edit towards: 1 adds it, 0 removes it' },
   out: { type: 'string', default: 'edits', help: 'output folder' },
 } satisfies Flags;
 
 export async function editCommand(argv: string[]): Promise<void> {
   const a = parseArgs('edit', argv, EDIT_FLAGS);
-  if (!a.ckpt) throw new UsageError("edit: --ckpt is required (a checkpoint.safetensors written by 'sagan train')");
+  if (!a.ckpt === !a.model) throw new UsageError(`edit: give --ckpt (a checkpoint.safetensors written by 'sagan train') or --model (a shipped model: ${SHIPPED_MODELS.map((m) => m.name).join(', ')}), not both`);
   if (!a._.length) throw new UsageError('edit: give one or more input images (PNG or JPEG) after the options');
-  await init();
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(a.ckpt);
-  } catch (e) {
-    throw new UsageError(`edit: cannot read checkpoint ${a.ckpt}: ${(e as Error).message}`);
+  let bytes: Uint8Array, source = a.ckpt;
+  if (a.model) {
+    const m = await readShippedModel(a.model).catch((e) => {
+      throw new UsageError(`edit: ${(e as Error).message}`);
+    });
+    bytes = m.bytes;
+    source = m.path;
+  } else {
+    try {
+      bytes = await readFile(a.ckpt);
+    } catch (e) {
+      throw new UsageError(`edit: cannot read checkpoint ${a.ckpt}: ${(e as Error).message}`);
+    }
   }
-  const { G, model, data, attribute } = generatorFromCheckpoint(bytes, a.ckpt);
+  await init();
+  const { G, model, data, attribute } = generatorFromCheckpoint(bytes, source);
   const imgs = [];
   for (const p of a._) {
     try {

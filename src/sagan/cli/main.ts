@@ -10,6 +10,7 @@ import { QUICKSTART_FLAGS, quickstartCommand } from './quickstart.ts';
 import { CLASSIFIER_FLAGS, trainClassifierCommand } from './classifier.ts';
 import { EVAL_FLAGS, evalCommand } from './eval.ts';
 import { AUGMENT_FLAGS, augmentCommand } from './augment.ts';
+import { EXPORT_FLAGS, exportCommand } from './export.ts';
 
 interface Command {
   summary: string;
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, Command> = {
   quickstart: { summary: 'Train a small model on synthetic faces and write a grid of held-out edits (what `npm start` runs).', flags: QUICKSTART_FLAGS, run: quickstartCommand },
   'train-classifier': { summary: 'Train the attribute classifier that judges edits; prints and writes its test accuracy.', flags: CLASSIFIER_FLAGS, run: trainClassifierCommand },
   eval: { summary: 'Score checkpoints on held-out images: edit success, mask IoU, preservation, reconstruction (JSON, Markdown, grids).', flags: EVAL_FLAGS, run: evalCommand },
+  export: { summary: "Write a checkpoint's generator alone (the small file edit, eval and the web app need; what models/ ships).", flags: EXPORT_FLAGS, run: exportCommand },
   augment: { summary: 'Write each image with the attribute added and removed, plus a manifest (data augmentation).', flags: AUGMENT_FLAGS, positional: 'IMAGE...', run: augmentCommand },
 };
 

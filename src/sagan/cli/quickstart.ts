@@ -1,12 +1,16 @@
 /**
- * @file `sagan quickstart` — what `npm start` runs: trains a small SaGAN on synthetic faces on whatever
- * GPU (or CPU Vulkan) is there, then edits held-out faces both ways and writes a grid
- * (rows: input, +attribute, −attribute, mask) next to the checkpoint, and prints their paths.
+ * @file `sagan quickstart` — what `npm start` runs: first shows every shipped model (models/) editing
+ * held-out faces (one grid, seconds), then trains a small SaGAN on synthetic faces on whatever GPU (or
+ * CPU Vulkan) is there, edits held-out faces both ways and writes a grid (rows: input, +attribute,
+ * −attribute, mask) next to the checkpoint, and prints their paths.
  */
 import { init } from '../../engine/index.ts';
 import { encodePng } from '../../engine/io/png.ts';
 import { tensorGrid } from '../../engine/io/grid.ts';
-import { writeFile } from '../data/fs.ts';
+import { writeFile, mkdir } from '../data/fs.ts';
+import { SHIPPED_MODELS } from '../models.ts';
+import { shippedEditsGrid } from '../showcase.ts';
+import { readShippedModel } from './export.ts';
 import type { SaganAttribute } from '../data/attrs.ts';
 import { syntheticSource, prefetching } from '../batches.ts';
 import { DEFAULT_TRAIN, type TrainConfig } from '../trainer.ts';
@@ -23,6 +27,7 @@ export const QUICKSTART_FLAGS = {
   res: { type: 'int', default: 1, help: 'residual blocks' },
   batch: { type: 'int', default: 8, help: 'batch size' },
   'd-warmup': { type: 'int', default: 300, help: 'critic warm-up steps (attribute loss only) before training' },
+  'no-shipped': { type: 'boolean', default: false, help: 'skip the grid of the shipped models' },
   out: { type: 'string', default: 'runs/quickstart', help: 'output folder' },
   quiet: { type: 'boolean', default: false, help: 'no progress bar' },
 } satisfies Flags;
@@ -30,6 +35,7 @@ export const QUICKSTART_FLAGS = {
 export async function quickstartCommand(argv: string[]): Promise<void> {
   const a = parseArgs('quickstart', argv, QUICKSTART_FLAGS);
   const info = await init();
+  if (!a['no-shipped']) await showShipped(a.out);
   const attribute = a.attr as SaganAttribute;
   const S = a.size, dataSeed = 2018, trainCount = 4000;
   const config: TrainConfig = {
@@ -57,4 +63,28 @@ export async function quickstartCommand(argv: string[]): Promise<void> {
   console.log(`\nheld-out edits (rows: input, +${attribute}, −${attribute}, mask): ${gridPath}`);
   console.log(`checkpoint: ${a.out}/checkpoint.safetensors   log: ${a.out}/log.jsonl   samples: ${a.out}/samples/`);
   console.log(`edit your own images: sagan edit --ckpt ${a.out}/checkpoint.safetensors --target 1 photo.jpg`);
+}
+
+/** Writes OUT/shipped-edits.png: every shipped model editing held-out faces (rows per model: input, +, −, mask). */
+async function showShipped(out: string): Promise<void> {
+  const t0 = performance.now();
+  const found: { bytes: Uint8Array; source: string }[] = [];
+  const names: string[] = [];
+  for (const m of SHIPPED_MODELS) {
+    try {
+      const { bytes, path } = await readShippedModel(m.name);
+      found.push({ bytes, source: path });
+      names.push(m.attribute);
+    } catch {
+      // not shipped (yet): the grid shows the others
+    }
+  }
+  if (!found.length) {
+    console.log('no shipped models found in models/: skipping their grid');
+    return;
+  }
+  await mkdir(out);
+  const path = `${out}/shipped-edits.png`;
+  await writeFile(path, encodePng(await shippedEditsGrid(found)));
+  console.log(`shipped models (${names.join(', ')}) editing held-out faces — rows per model: input, added, removed, mask: ${path} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 }
