@@ -105,15 +105,17 @@ export function syntheticSource(o: SyntheticOptions): BatchSource & { face(i: nu
       const n = idx.length;
       const images = new Float32Array(n * 3 * S * S), labels = new Float32Array(n);
       const masks = o.withMasks ? new Float32Array(n * S * S) : undefined;
+      const counterfactuals = o.withCounterfactuals ? new Float32Array(n * 3 * S * S) : undefined;
       for (let b = 0; b < n; b++) {
         const f = face(idx[b]);
         images.set(f.image, b * 3 * S * S);
         labels[b] = f.label;
         if (masks && f.mask) masks.set(f.mask, b * S * S);
+        if (counterfactuals && f.counterfactual) counterfactuals.set(f.counterfactual, b * 3 * S * S);
         // Rendering is CPU work: give GPU completions and I/O a turn between faces.
         if (b % 4 === 3) await new Promise((r) => setTimeout(r, 0));
       }
-      return { images, labels, masks, n };
+      return { images, labels, masks, counterfactuals, n };
     },
   };
 }

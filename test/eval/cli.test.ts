@@ -49,7 +49,7 @@ describe('sagan train-classifier / eval / augment', () => {
     // Hard negatives by default, and the accuracy with every test region corrupted beside the plain one.
     expect(cj.extra.hardNegatives).toBe(0.5);
     expect(cj.hardTest.n).toBe(4);
-    expect(c.stdout).toContain(`region tinted, noised, blurred or painted (true labels): ${(100 * cj.hardTest.accuracy).toFixed(1)}%`);
+    expect(c.stdout).toContain(`region tinted, noised, blurred, painted or ghosted (true labels): ${(100 * cj.hardTest.accuracy).toFixed(1)}%`);
 
     // eval on both checkpoints; --batch 3 leaves a partial last batch.
     const ev = join(dir, 'eval');

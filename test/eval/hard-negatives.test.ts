@@ -3,7 +3,7 @@
  * the region, keeps values in range and labels as they were, and is deterministic in its seed.
  */
 import { describe, it, expect } from 'vitest';
-import { corruptRegion, hardenBatch, withHardNegatives, HARD_NEGATIVE_KINDS } from '../../src/sagan/eval/hard-negatives.ts';
+import { corruptRegion, hardenBatch, withHardNegatives, HARD_NEGATIVE_KINDS, GHOST_MAX } from '../../src/sagan/eval/hard-negatives.ts';
 import { syntheticSource } from '../../src/sagan/batches.ts';
 import { Rng } from '../../src/sagan/data/rng.ts';
 
@@ -21,8 +21,9 @@ describe('hard negatives', () => {
   for (const kind of HARD_NEGATIVE_KINDS) {
     it(`${kind}: changes pixels inside the region only, stays in [−1, 1], same seed same result`, () => {
       const { img, region } = fixture();
-      const a = corruptRegion(img, region, S, kind, new Rng(3));
-      const b = corruptRegion(img, region, S, kind, new Rng(3));
+      const truth = img.map((v) => -v); // a counterfactual (used by 'ghost' only)
+      const a = corruptRegion(img, region, S, kind, new Rng(3), truth);
+      const b = corruptRegion(img, region, S, kind, new Rng(3), truth);
       expect(a).toEqual(b);
       let changedInside = 0;
       for (let c = 0; c < 3; c++) {
@@ -38,13 +39,25 @@ describe('hard negatives', () => {
     });
   }
 
+  it('a ghost moves each region pixel at most GHOST_MAX of the way to the counterfactual, all by the same share', () => {
+    const { img, region } = fixture();
+    const truth = img.map((v) => -v);
+    const g = corruptRegion(img, region, S, 'ghost', new Rng(5), truth);
+    const p = 5 * S + 4, alpha = (g[p] - img[p]) / (truth[p] - img[p]);
+    expect(alpha).toBeGreaterThanOrEqual(0.1);
+    expect(alpha).toBeLessThanOrEqual(GHOST_MAX);
+    const q = 8 * S + 7;
+    expect((g[q] - img[q]) / (truth[q] - img[q])).toBeCloseTo(alpha, 4);
+    expect(() => corruptRegion(img, region, S, 'ghost', new Rng(5))).toThrow(/counterfactual/);
+  });
+
   it('an empty region leaves the image as it is', () => {
     const { img } = fixture();
     expect(corruptRegion(img, new Float32Array(hw), S, 'tint', new Rng(1))).toEqual(img);
   });
 
   it('a batch keeps its labels; share 0 changes nothing, share 1 every image; regions are required', async () => {
-    const src = syntheticSource({ attribute: 'Eyeglasses', size: 32, length: 8, batchSize: 4, dataSeed: 5, orderSeed: 1, withMasks: true });
+    const src = syntheticSource({ attribute: 'Eyeglasses', size: 32, length: 8, batchSize: 4, dataSeed: 5, orderSeed: 1, withMasks: true, withCounterfactuals: true });
     const b = await src.batch(0);
     const none = hardenBatch(b, 32, 0, new Rng(1));
     expect(none.images).toEqual(b.images);

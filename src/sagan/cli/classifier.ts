@@ -34,7 +34,7 @@ export const CLASSIFIER_FLAGS = {
   'data-count': { type: 'int', default: 4000, help: 'synthetic data: training faces (as train); the test faces follow them' },
   'test-count': { type: 'int', default: 500, help: 'held-out images to test on (synthetic: faces after the training set; CelebA: the test split)' },
   'train-count': { type: 'int', default: 200000, help: 'CelebA folder: images in the train split (the rest is test), as train' },
-  'hard-negatives': { type: 'number', default: 0.5, help: "share of training images whose attribute region is tinted, noised, blurred or painted (true label kept), so the judge cannot be fooled by a colour cue; needs regions (synthetic faces or a folder with masks/<attr>/); 0: a plain judge" },
+  'hard-negatives': { type: 'number', default: 0.5, help: "share of training images whose attribute region is tinted, noised, blurred, painted or (synthetic faces) given a faint ghost of the flipped attribute, true label kept — so the judge cannot be fooled by a colour cue or a partial edit; needs regions (synthetic faces or a folder with masks/<attr>/); 0: a plain judge" },
   out: { type: 'string', default: 'runs/classifier', help: 'output folder' },
   quiet: { type: 'boolean', default: false, help: 'no progress bar' },
 } satisfies Flags;
@@ -61,7 +61,7 @@ export async function trainClassifierCommand(argv: string[]): Promise<void> {
       throw new UsageError(`train-classifier: synthetic faces render ${SAGAN_ATTRIBUTES.join(', ')}; '${a.attr}' is not one of them`);
     }
     const common = { attribute: a.attr as SaganAttribute, size: S, dataSeed: a['data-seed'] };
-    train = syntheticSource({ ...common, length: a['data-count'], batchSize: a.batch, orderSeed: a.seed, withMasks: share > 0 });
+    train = syntheticSource({ ...common, length: a['data-count'], batchSize: a.batch, orderSeed: a.seed, withMasks: share > 0, withCounterfactuals: share > 0 });
     test = syntheticSet({ ...common, offset: a['data-count'], count: a['test-count'] });
   } else {
     const masks = await exists(`${a.data}/${MASK_DIR}/${a.attr}`);
@@ -97,7 +97,7 @@ export async function trainClassifierCommand(argv: string[]): Promise<void> {
   const pct = (v: number) => (Number.isNaN(v) ? 'n/a' : `${(100 * v).toFixed(1)}%`);
   console.log(`${a.attr} classifier test accuracy ${pct(result.accuracy)} on ${result.n} held-out images ` +
     `(positives ${pct(result.accuracyPositive)} of ${result.positives}, negatives ${pct(result.accuracyNegative)} of ${result.n - result.positives})`);
-  if (hard) console.log(`  on the same images with the attribute region tinted, noised, blurred or painted (true labels): ${pct(hard.accuracy)} (positives ${pct(hard.accuracyPositive)}, negatives ${pct(hard.accuracyNegative)})`);
+  if (hard) console.log(`  on the same images with the attribute region tinted, noised, blurred, painted or ghosted (true labels): ${pct(hard.accuracy)} (positives ${pct(hard.accuracyPositive)}, negatives ${pct(hard.accuracyNegative)})`);
   console.log(`wrote ${ckpt} and ${a.out}/classifier.json`);
 }
 
