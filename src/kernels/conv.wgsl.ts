@@ -27,7 +27,7 @@
  * only taps ky ≡ (y + pad) (mod S) reach the output, so each class is a dense stride-1 convolution
  * with ⌈KH/S⌉ × ⌈KW/S⌉ taps over the input — no multiplications by inserted zeros.
  */
-import { kernel } from './registry.ts';
+import { kernel } from './kernel.ts';
 
 export interface ConvSpec {
   /** conv: out[y] = Σ x[y·S − pad + ky]·w[ky];  convT: out[y] = Σ_{y = i·S − pad + ky} x[i]·w[ky]. */

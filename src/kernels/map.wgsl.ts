@@ -5,7 +5,7 @@
  * (constant indices only) and reads each input through its own strides (0 on broadcast dimensions).
  * Also serves fills (arity 0) and arange / random (EXPR may use `fi`, the flat index as f32, and `i`).
  */
-import { kernel } from './registry.ts';
+import { kernel } from './kernel.ts';
 
 export interface MapSpec {
   expr: string;

@@ -15,7 +15,7 @@
  */
 import { Tensor } from '../tensor.ts';
 import { record, type Rule } from '../autograd.ts';
-import { launch, grid1d, type BufferRef } from '../../kernels/registry.ts';
+import { launch, grid1d, type BufferRef } from '../launch.ts';
 import { convKernel, convPackKernel, convDotKernel, type ConvSpec } from '../../kernels/conv.wgsl.ts';
 import { fmt } from './shape.ts';
 import { subgroupWidth } from '../device.ts';

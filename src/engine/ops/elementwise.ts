@@ -6,7 +6,7 @@
 import { Tensor } from '../tensor.ts';
 import { record, type Rule } from '../autograd.ts';
 import type { BinaryOp, CompareOp, Prim, UnaryOp } from '../prims.ts';
-import { launch, grid1d, type BufferRef } from '../../kernels/registry.ts';
+import { launch, grid1d, type BufferRef } from '../launch.ts';
 import { mapKernel, MAP_WG, MAX_DIMS } from '../../kernels/map.wgsl.ts';
 import { broadcastShapes, broadcastStrides, fmt, sameShape } from './shape.ts';
 import { sum } from './reduce.ts';

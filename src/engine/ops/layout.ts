@@ -6,7 +6,7 @@
  */
 import { Tensor, sizeOf } from '../tensor.ts';
 import { record, type Rule } from '../autograd.ts';
-import { launch, grid1d } from '../../kernels/registry.ts';
+import { launch, grid1d } from '../launch.ts';
 import { copyKernel, COPY_WG } from '../../kernels/copy.wgsl.ts';
 import { MAX_DIMS } from '../../kernels/map.wgsl.ts';
 import { fmt, normAxes, stridesOf } from './shape.ts';

@@ -4,7 +4,7 @@
  */
 import { Tensor, sizeOf } from '../tensor.ts';
 import { record, type Rule } from '../autograd.ts';
-import { launch } from '../../kernels/registry.ts';
+import { launch } from '../launch.ts';
 import { matmulKernel, MM_TILE } from '../../kernels/matmul.wgsl.ts';
 import { broadcastShapes, fmt, sameShape } from './shape.ts';
 import { expand, transpose } from './layout.ts';

@@ -11,7 +11,7 @@
  */
 import { Tensor } from '../tensor.ts';
 import { record, type Rule } from '../autograd.ts';
-import { launch, grid1d } from '../../kernels/registry.ts';
+import { launch, grid1d } from '../launch.ts';
 import { instanceNormKernel, instanceNormGradKernel, normWorkgroup } from '../../kernels/norm.wgsl.ts';
 import { add, div, mul, rsqrt, sub } from './elementwise.ts';
 import { mean } from './reduce.ts';

@@ -6,7 +6,7 @@
  */
 import { Tensor, sizeOf } from '../tensor.ts';
 import { record, type Rule } from '../autograd.ts';
-import { launch, grid1d } from '../../kernels/registry.ts';
+import { launch, grid1d } from '../launch.ts';
 import { reduceKernel, REDUCE_WG, type ReduceOp } from '../../kernels/reduce.wgsl.ts';
 import { normAxes } from './shape.ts';
 import { permute, reshape, expand } from './layout.ts';

@@ -11,7 +11,7 @@
 import { Tensor, readAll, sizeOf } from '../tensor.ts';
 import { keep, markWritten } from '../memory.ts';
 import { copyBuffer, upload } from '../queue.ts';
-import { launch, grid1d } from '../../kernels/registry.ts';
+import { launch, grid1d } from '../launch.ts';
 import { adamKernel, ADAM_WG } from '../../kernels/adam.wgsl.ts';
 import { toFloat32, type HostTensor } from '../io/safetensors.ts';
 import { fmt, sameShape } from '../ops/shape.ts';
