@@ -1,15 +1,15 @@
 /**
- * @file The engine's public surface (re-exports only). Importing it installs the backward-rule table
- * and the Tensor methods.
+ * @file The engine's public surface (re-exports only), plus the Tensor methods (`x.add(y)`), which
+ * `ops/methods.ts` attaches to the prototype when imported.
  */
-import './ops/rules.ts';
 import './ops/methods.ts';
 
 export { init, deviceInfo, destroyDevice, onDeviceLost, type InitOptions, type DeviceInfo } from './device.ts';
 export { Tensor, readAll } from './tensor.ts';
 export { tidy, keep, memory, markWritten, type MemoryInfo } from './memory.ts';
 export { submit as flush, sync, emptyPool, counters } from './queue.ts';
-export { grad, backward, noGrad, requiresGrad, isGradEnabled, type GradOptions } from './autograd.ts';
+export { grad, backward, type GradOptions } from './autograd.ts';
+export { noGrad, requiresGrad, isGradEnabled } from './tape.ts';
 export * from './ops/index.ts';
 export * as nn from './nn/index.ts';
 export { Adam, linearDecay, type AdamOptions, type OptimizerState } from './optim/adam.ts';

@@ -1,16 +1,13 @@
 /**
- * @file Elementwise ops with broadcasting (add … where, comparisons) and their backward rules.
- * Every rule is written with these same ops, so it can be differentiated again; e.g. tanh's rule
- * g·(1 − out²) is a product of tape tensors, whose own derivative brings −2·out·g·(1 − out²).
+ * @file Elementwise ops with broadcasting (add … where, comparisons), all through the one map kernel
+ * (`src/kernels/map.wgsl.ts`): an op is a WGSL expression in x0, x1, x2. Backward rules: `rules.ts`.
  */
 import { Tensor } from '../tensor.ts';
-import { record, type Rule } from '../autograd.ts';
-import type { BinaryOp, CompareOp, Prim, UnaryOp } from '../prims.ts';
+import { record } from '../tape.ts';
+import type { BinaryOp, CompareOp, UnaryOp } from '../prims.ts';
 import { launch, grid1d, type BufferRef } from '../launch.ts';
 import { mapKernel, MAP_WG, MAX_DIMS } from '../../kernels/map.wgsl.ts';
 import { broadcastShapes, broadcastStrides, fmt, sameShape } from './shape.ts';
-import { sum } from './reduce.ts';
-import { reshape } from './layout.ts';
 
 export type TensorLike = Tensor | number;
 
@@ -104,45 +101,3 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
   const shape = broadcastShapes('where', tc.shape, ta.shape, tb.shape);
   return record('where', {}, [tc, ta, tb], mapRaw('select(x2, x1, x0 != 0.0)', [tc, ta, tb], shape));
 }
-
-/** Sums `g` over the dimensions that broadcasting added to reach `shape` (the adjoint of broadcasting). */
-export function unbroadcast(g: Tensor, shape: readonly number[]): Tensor {
-  if (sameShape(g.shape, shape)) return g;
-  const lead = g.ndim - shape.length;
-  const axes: number[] = [];
-  for (let d = 0; d < g.ndim; d++) {
-    if (d < lead || (shape[d - lead] === 1 && g.shape[d] !== 1)) axes.push(d);
-  }
-  const s = axes.length ? sum(g, axes, true) : g;
-  return reshape(s, shape);
-}
-
-type EwPrim = BinaryOp | UnaryOp | 'leakyRelu' | 'compare' | 'where';
-
-// d/dx of each op, with `out` reused where it is cheaper (exp, sqrt, tanh, sigmoid).
-export const elementwiseRules: { [P in EwPrim]: Rule<P> } = {
-  add: (g, [a, b]) => [unbroadcast(g, a.shape), unbroadcast(g, b.shape)],
-  sub: (g, [a, b]) => [unbroadcast(g, a.shape), unbroadcast(neg(g), b.shape)],
-  mul: (g, [a, b]) => [unbroadcast(mul(g, b), a.shape), unbroadcast(mul(g, a), b.shape)],
-  // d(a/b) = g/b, −g·a/b²
-  div: (g, [a, b]) => [unbroadcast(div(g, b), a.shape), unbroadcast(neg(div(mul(g, a), mul(b, b))), b.shape)],
-  // d(a^b)/da = b·a^(b−1);  d(a^b)/db = a^b·ln a (only where a > 0; PyTorch gives NaN/0 elsewhere)
-  pow: (g, [a, b], out) => [
-    unbroadcast(mul(g, mul(b, pow(a, sub(b, 1)))), a.shape),
-    b.requiresGrad ? unbroadcast(mul(g, mul(out, log(where(gt(a, 0), a, 1)))), b.shape) : null,
-  ],
-  neg: (g) => [neg(g)],
-  exp: (g, _, out) => [mul(g, out)],
-  log: (g, [a]) => [div(g, a)],
-  sqrt: (g, _, out) => [div(mul(g, 0.5), out)], // ½/√a
-  rsqrt: (g, _, out) => [mul(g, mul(-0.5, mul(out, mul(out, out))))], // −½·a^(−3/2)
-  abs: (g, [a]) => [mul(g, sub(gt(a, 0), lt(a, 0)))], // sign(a); 0 at 0 like PyTorch
-  relu: (g, [a]) => [mul(g, gt(a, 0))],
-  leakyRelu: (g, [a], _, { slope }) => [mul(g, where(gt(a, 0), 1, slope))],
-  tanh: (g, _, out) => [mul(g, sub(1, mul(out, out)))],
-  sigmoid: (g, _, out) => [mul(g, mul(out, sub(1, out)))],
-  compare: () => [null, null],
-  where: (g, [c, a, b]) => [null, unbroadcast(where(c, g, 0), a.shape), unbroadcast(where(c, 0, g), b.shape)],
-};
-
-export type { Prim };

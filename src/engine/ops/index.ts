@@ -1,8 +1,9 @@
 /** @file All op functions (re-exports only). */
 export {
   add, sub, mul, div, pow, neg, exp, log, sqrt, rsqrt, abs, relu, leakyRelu, tanh, sigmoid,
-  gt, ge, lt, le, eq, ne, where, unbroadcast, type TensorLike,
+  gt, ge, lt, le, eq, ne, where, type TensorLike,
 } from './elementwise.ts';
+export { unbroadcast } from './rules.ts';
 export { reshape, permute, expand, slice, pad, concat, transpose, flatten, unsqueeze, squeeze } from './layout.ts';
 export { sum, mean, max } from './reduce.ts';
 export { matmul } from './matmul.ts';
