@@ -12,9 +12,18 @@ export { grad, backward, type GradOptions } from './autograd.ts';
 export { noGrad, requiresGrad, isGradEnabled } from './tape.ts';
 export * from './ops/index.ts';
 export * as nn from './nn/index.ts';
+// The layers flat as well (like `from torch.nn import Conv2d`).
+export {
+  Module, Sequential, Linear, Conv2d, ConvTranspose2d, InstanceNorm2d, LeakyReLU, ReLU, Tanh, Sigmoid, type Init,
+} from './nn/index.ts';
 export { Adam, linearDecay, type AdamOptions, type OptimizerState } from './optim/adam.ts';
 export {
   saveSafetensors, loadSafetensors, parseSafetensors, serializeSafetensors, saveSafetensorsFile, loadSafetensorsFile,
   toFloat32, SafetensorsError, type Dtype, type HostTensor, type HostData,
 } from './io/safetensors.ts';
 export { readFileBytes, writeFileAtomic } from './io/files.ts';
+export {
+  imageToTensor, tensorToImage, decodeImage, decodeImageAsync, toGrey, toRgb, type Image8, type Rect,
+} from './io/image.ts';
+export { encodePng } from './io/png.ts';
+export { tensorGrid, type GridColumn } from './io/grid.ts';

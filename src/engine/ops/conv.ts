@@ -1,6 +1,6 @@
 /**
- * @file 2-D convolution (PyTorch semantics, NCHW): conv2d, convTranspose2d, the weight gradient as an
- * op of its own, and tileChannel (a per-sample scalar as a constant image channel, SaGAN's attribute).
+ * @file 2-D convolution (PyTorch semantics, NCHW): conv2d, convTranspose2d, and the weight gradient as
+ * an op of its own.
  *
  * Three primitives, each differentiable in terms of the others (so gradients of gradients flow; the
  * rules are in `rules.ts`):
@@ -21,7 +21,6 @@ import { convKernel, convPackKernel, convDotKernel, type ConvSpec } from '../../
 import { fmt } from './shape.ts';
 import { subgroupWidth } from '../device.ts';
 import { convWgradKernel, convWgradSumKernel } from '../../kernels/conv_wgrad.wgsl.ts';
-import { expand, reshape } from './layout.ts';
 
 export interface Conv2dOptions {
   stride?: number;
@@ -224,10 +223,4 @@ export function conv2dWeightGrad(x: Tensor, d: Tensor, kh: number, kw: number, s
     throw new Error(`conv2dWeightGrad: d ${fmt(d.shape)} is not the output size of a ${kh}×${kw} stride ${stride} padding ${padding} conv of x ${fmt(x.shape)}`);
   }
   return record('conv2dWeightGrad', { stride, padding, kh, kw }, [x, d], wgradRaw(x, d, kh, kw, stride, padding));
-}
-
-/** A per-sample scalar c [N] as a constant channel [N, 1, h, w] (SaGAN's attribute input). */
-export function tileChannel(c: Tensor, h: number, w: number): Tensor {
-  if (c.ndim !== 1) throw new Error(`tileChannel: expected values [N], got ${fmt(c.shape)}`);
-  return expand(reshape(c, [c.shape[0], 1, 1, 1]), [c.shape[0], 1, h, w]);
 }

@@ -3,9 +3,7 @@
  * GPU (or CPU Vulkan) is there, then edits held-out faces both ways and writes a grid
  * (rows: input, +attribute, −attribute, mask) next to the checkpoint, and prints their paths.
  */
-import { init } from '../../engine/index.ts';
-import { encodePng } from '../../engine/io/png.ts';
-import { tensorGrid } from '../../engine/io/grid.ts';
+import { init, encodePng, tensorGrid } from '../../engine/index.ts';
 import { writeFile } from '../data/fs.ts';
 import type { SaganAttribute } from '../data/attrs.ts';
 import { syntheticSource, prefetching } from '../batches.ts';

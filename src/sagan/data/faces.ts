@@ -25,8 +25,8 @@
 
 import { Rng, hash2f, hash32, hashInts } from './rng.ts';
 import { SAGAN_ATTRIBUTES, type FaceAttributes, type SaganAttribute } from './attrs.ts';
-import { celebaCrop } from '../../engine/io/crop.ts';
-import type { Image8, Rect } from '../../engine/io/types.ts';
+import { celebaCrop } from './crop.ts';
+import type { Image8, Rect } from '../../engine/index.ts';
 
 type RGB = readonly [number, number, number];
 

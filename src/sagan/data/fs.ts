@@ -17,7 +17,7 @@ export async function writeFile(path: string, data: Uint8Array | string): Promis
 }
 
 /** Atomic writes (temp file, fsync, rename): the engine's one implementation. */
-import { writeFileAtomic } from '../../engine/io/files.ts';
+import { writeFileAtomic } from '../../engine/index.ts';
 export { writeFileAtomic };
 
 /** mkdir -p. */
