@@ -11,14 +11,25 @@ import { broadcastShapes, broadcastStrides, fmt, sameShape } from './shape.ts';
 
 export type TensorLike = Tensor | number;
 
+/** Uniform constants of a map expression (see map.wgsl.ts), plus WGSL functions it calls. */
+export interface MapParams {
+  scalar0?: number;
+  scalar1?: number;
+  rngCounter?: number;
+  rngKey?: number;
+  lib?: string;
+}
+
 /** Launches the map kernel over `inputs` broadcast to `shape`; no tape. */
-export function mapRaw(expr: string, inputs: Tensor[], shape: readonly number[], p: { p0?: number; p1?: number; k0?: number; k1?: number; lib?: string } = {}): Tensor {
+export function mapRaw(expr: string, inputs: Tensor[], shape: readonly number[], p: MapParams = {}): Tensor {
   const out = Tensor.empty(shape);
   if (out.size === 0) return out;
   const bcast = inputs.some((t) => !sameShape(t.shape, shape));
   if (bcast && shape.length > MAX_DIMS) throw new Error(`broadcasting supports at most ${MAX_DIMS} dimensions, got ${fmt(shape)}`);
   const pad = (v: number[]) => [...v, ...new Array(MAX_DIMS - v.length).fill(0)];
-  const uniforms: Record<string, number | number[]> = { n: out.size, p0: p.p0 ?? 0, p1: p.p1 ?? 0, k0: p.k0 ?? 0, k1: p.k1 ?? 0, shape: pad([...shape]) };
+  const uniforms: Record<string, number | number[]> = {
+    n: out.size, scalar0: p.scalar0 ?? 0, scalar1: p.scalar1 ?? 0, rngCounter: p.rngCounter ?? 0, rngKey: p.rngKey ?? 0, shape: pad([...shape]),
+  };
   const buffers: Record<string, BufferRef> = { out: out.ref };
   inputs.forEach((t, k) => {
     buffers[`x${k}_buf`] = t.ref;
@@ -32,7 +43,7 @@ export function mapRaw(expr: string, inputs: Tensor[], shape: readonly number[],
 
 /** A tensor filled with `value` (no tape). */
 export function full(shape: readonly number[], value: number): Tensor {
-  return mapRaw('u.p0', [], shape, { p0: value });
+  return mapRaw('u.scalar0', [], shape, { scalar0: value });
 }
 
 export function scalarLike(v: TensorLike): Tensor {
@@ -79,7 +90,7 @@ export const sigmoid = (a: Tensor) => unary('sigmoid', a);
 
 /** max(x, 0) + slope·min(x, 0), PyTorch's LeakyReLU (default slope 0.01). */
 export function leakyRelu(a: Tensor, slope = 0.01): Tensor {
-  return record('leakyRelu', { slope }, [a], mapRaw('select(x0 * u.p0, x0, x0 > 0.0)', [a], a.shape, { p0: slope }));
+  return record('leakyRelu', { slope }, [a], mapRaw('select(x0 * u.scalar0, x0, x0 > 0.0)', [a], a.shape, { scalar0: slope }));
 }
 
 function compare(op: CompareOp, a: TensorLike, b: TensorLike): Tensor {
