@@ -22,7 +22,7 @@ export const MAP_WG = WG;
 export const MAX_DIMS = 8;
 
 /** Helpers the expressions may call. */
-export const MATH_LIB = /* wgsl */ `
+const MATH_LIB = /* wgsl */ `
 // x^y with PyTorch's rules for negative bases with integer exponents and 0^0 = 1.
 fn powf(x: f32, y: f32) -> f32 {
   if (y == 0.0) { return 1.0; }

@@ -45,7 +45,7 @@ const WGRAD_WORKGROUPS = 128;
  * enough threads. Workgroups shrink (down to 8 threads, one subgroup) until a launch has at least
  * MIN_WORKGROUPS of them: lavapipe hands whole workgroups to its threads, so two big ones leave a core idle.
  */
-export function convTiles(co: number, qh: number, qw: number, n: number, classes = 1): { tm: number; ry: number; rx: number; wg: number } {
+function convTiles(co: number, qh: number, qw: number, n: number, classes = 1): { tm: number; ry: number; rx: number; wg: number } {
   const ry = 1;
   let rx = Math.min(qw, 8);
   let blocks = n * qh * Math.ceil(qw / rx);
@@ -97,7 +97,7 @@ function convRaw(mode: ConvSpec['mode'], x: Tensor, w: Tensor, b: Tensor | null,
 }
 
 /** Tiles of the weight-gradient kernel: channels per thread, output rows × columns per step, threads per workgroup. */
-export function wgradTiles(lanes: number, co: number, oh: number, ow: number): { tm: number; ry: number; rx: number; wg: number } {
+function wgradTiles(lanes: number, co: number, oh: number, ow: number): { tm: number; ry: number; rx: number; wg: number } {
   const tm = co <= 4 ? 4 : 8; // keep in step with the channel groups counted in wgradRaw
   const ry = Math.min(oh, 2);
   const rx = Math.min(ow, 4);

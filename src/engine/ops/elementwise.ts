@@ -46,7 +46,7 @@ export function full(shape: readonly number[], value: number): Tensor {
   return mapRaw('u.scalar0', [], shape, { scalar0: value });
 }
 
-export function scalarLike(v: TensorLike): Tensor {
+function scalarLike(v: TensorLike): Tensor {
   return typeof v === 'number' ? full([], v) : v;
 }
 

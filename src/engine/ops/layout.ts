@@ -14,7 +14,7 @@ import { full } from './elementwise.ts';
 const pad8 = (v: number[]) => [...v, ...new Array(MAX_DIMS - v.length).fill(0)];
 
 /** Copies `src` (read with `srcStrides` from `srcOff`) over `shape` into `dst` (with `dstStrides` from `dstOff`). */
-export function stridedCopy(src: Tensor, srcOff: number, srcStrides: number[], dst: Tensor, dstOff: number, dstStrides: number[], shape: readonly number[]): void {
+function stridedCopy(src: Tensor, srcOff: number, srcStrides: number[], dst: Tensor, dstOff: number, dstStrides: number[], shape: readonly number[]): void {
   const n = sizeOf(shape);
   if (n === 0) return;
   if (shape.length > MAX_DIMS) throw new Error(`layout ops support at most ${MAX_DIMS} dimensions, got ${fmt(shape)}`);

@@ -40,4 +40,3 @@ export async function rename(from: string, to: string): Promise<void> {
 
 /** Everything above as one object, to pass where a file source / sink is injected. */
 export const localFiles = { readFile, writeFile, writeFileAtomic, mkdir, exists, rename };
-export type LocalFiles = typeof localFiles;
