@@ -3,7 +3,8 @@
  *  - no import circle between files, except through type-only imports (erased at run time);
  *  - src/kernels imports nothing from src/engine (kernels are WGSL sources; the engine launches them);
  *  - src/engine imports nothing from src/sagan or src/web;
- *  - src/sagan reaches the engine only through src/engine/index.ts.
+ *  - src/sagan reaches the engine only through src/engine/index.ts;
+ *  - backward rules are written in one place, src/engine/ops/rules.ts (autograd only reads the table).
  */
 import { describe, it, expect } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -124,5 +125,10 @@ describe('import graph of src/', () => {
   it('src/sagan reaches the engine only through src/engine/index.ts', () => {
     const direct = edges.filter((e) => under(e.from, 'sagan') && under(e.to, 'engine') && e.to !== 'src/engine/index.ts');
     expect(direct.map((e) => `${e.from} → ${e.to}`)).toEqual([]);
+  });
+
+  it('keeps every backward rule in the one table of src/engine/ops/rules.ts', () => {
+    const mention = files.filter((f) => /\bRule(Table)?</.test(readFileSync(join(root, f), 'utf8')));
+    expect(mention.sort()).toEqual(['src/engine/autograd.ts', 'src/engine/ops/rules.ts']);
   });
 });
