@@ -3,71 +3,17 @@
  * inputs) on its output. `grad()` walks the nodes in reverse topological order and calls each prim's
  * backward rule — written in the engine's own ops — so with `createGraph` the gradients are tensors on
  * the tape again and can be differentiated (gradient penalties, Hessian-vector products).
- * Semantics follow PyTorch's `torch.autograd.grad` and `Tensor.backward`.
+ * Semantics follow PyTorch's `torch.autograd.grad` and `Tensor.backward`. Recording is `tape.ts`;
+ * the rules are the one table of `ops/rules.ts`, imported directly (it imports ops, ops import the
+ * tape, and no op imports this file).
  */
-import type { Prim, PrimParams } from './prims.ts';
-import { Tensor } from './tensor.ts';
+import type { Prim } from './prims.ts';
+import type { Tensor } from './tensor.ts';
 import { keep, tidy } from './memory.ts';
-
-export interface TapeNode<P extends Prim = Prim> {
-  prim: P;
-  params: PrimParams[P];
-  inputs: Tensor[];
-  /** Set when a backward pass without retainGraph has consumed this node. */
-  freed: boolean;
-}
-
-/**
- * A backward rule: given ∂L/∂out (`g`), the op's inputs, its output and params, return ∂L/∂input for
- * each input (null where an input takes no gradient). Rules use differentiable ops only. `needs[i]`
- * says whether input i leads to a wanted gradient at all: costly rules (conv, matmul) skip the rest —
- * e.g. the generator's step differentiates through D without computing D's weight gradients.
- */
-export type Rule<P extends Prim> = (g: Tensor, inputs: Tensor[], out: Tensor, params: PrimParams[P], needs: boolean[]) => (Tensor | null)[];
-export type RuleTable = { [P in Prim]: Rule<P> };
-
-let rules: RuleTable | null = null;
-/** Installed once by `ops/rules.ts` (kept apart to avoid an import cycle between tape and ops). */
-export function installRules(table: RuleTable): void {
-  rules = table;
-}
-
-let gradEnabled = true;
-
-export function isGradEnabled(): boolean {
-  return gradEnabled;
-}
-
-/** Runs `fn` without recording the tape (inference, optimiser updates). */
-export function noGrad<T>(fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = false;
-  try {
-    const r = fn();
-    if (r instanceof Promise) return r.finally(() => (gradEnabled = prev)) as T;
-    gradEnabled = prev;
-    return r;
-  } catch (e) {
-    gradEnabled = prev;
-    throw e;
-  }
-}
-
-/** Attaches a tape node to `out` when any input requires grad and recording is on. */
-export function record<P extends Prim>(prim: P, params: PrimParams[P], inputs: Tensor[], out: Tensor): Tensor {
-  if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
-    out.requiresGrad = true;
-    out.node = { prim, params, inputs, freed: false } as TapeNode;
-  }
-  return out;
-}
-
-/** Marks a leaf as requiring grad (PyTorch's `requires_grad_()`); returns it. */
-export function requiresGrad(t: Tensor, value = true): Tensor {
-  if (t.node) throw new Error(`requiresGrad: ${t} is not a leaf (it was made by ${t.node.prim}). Fix: call it on a leaf, or use detach() first.`);
-  t.requiresGrad = value;
-  return t;
-}
+import { noGrad } from './tape.ts';
+import { rules, type Rule } from './ops/rules.ts';
+import { add } from './ops/elementwise.ts';
+import { ones } from './ops/creation.ts';
 
 /** Tensors reachable from `roots` through the tape, outputs before inputs. */
 function reverseTopo(roots: Tensor[]): Tensor[] {
@@ -100,18 +46,8 @@ export interface GradOptions {
   allowUnused?: boolean;
 }
 
-type Ones = (shape: readonly number[]) => Tensor;
-type Add = (a: Tensor, b: Tensor) => Tensor;
-let helpers: { ones: Ones; add: Add } | null = null;
-export function installGradHelpers(h: { ones: Ones; add: Add }): void {
-  helpers = h;
-}
-
 /** Core of grad() and backward(): returns the accumulated gradient for every tensor in `wanted`. */
 function run(outputs: Tensor[], gradOutputs: (Tensor | null)[], wanted: Set<number>, opts: GradOptions): Map<number, Tensor> {
-  if (!rules || !helpers) throw new Error('autograd: ops are not loaded. Fix: import from the package index (src/index.ts).');
-  const R = rules;
-  const H = helpers;
   const createGraph = opts.createGraph ?? false;
   const retain = opts.retainGraph ?? createGraph;
   const grads = new Map<number, Tensor>();
@@ -122,7 +58,7 @@ function run(outputs: Tensor[], gradOutputs: (Tensor | null)[], wanted: Set<numb
   const accumulate = (t: Tensor, g: Tensor) => {
     const prev = grads.get(t.id);
     if (!prev) return void grads.set(t.id, g);
-    grads.set(t.id, H.add(prev, g));
+    grads.set(t.id, add(prev, g));
     if (!createGraph) {
       prev.dispose();
       g.dispose();
@@ -134,7 +70,7 @@ function run(outputs: Tensor[], gradOutputs: (Tensor | null)[], wanted: Set<numb
     if (go && go.shape.join() !== o.shape.join()) {
       throw new Error(`grad: gradOutputs[${i}] has shape [${go.shape.join(', ')}] but output has [${o.shape.join(', ')}]`);
     }
-    accumulate(o, go ? own(go) : H.ones(o.shape));
+    accumulate(o, go ? own(go) : ones(o.shape));
   });
   const order = reverseTopo(outputs);
   // needed(t): some wanted tensor is t or lies behind t on the tape. Inputs come after outputs in
@@ -161,7 +97,7 @@ function run(outputs: Tensor[], gradOutputs: (Tensor | null)[], wanted: Set<numb
         throw new Error(`grad: ${node.prim} needs its input ${x}, which was disposed (a tidy() closed over it?). ` +
           `Fix: compute gradients inside the same tidy() as the forward pass.`);
       }
-      const rule = R[node.prim] as Rule<Prim>;
+      const rule = rules[node.prim] as Rule<Prim>;
       const compute = () => rule(g, node.inputs, t, node.params, needs);
       const gin = createGraph ? compute() : tidy(compute);
       if (!retain) node.freed = true;
@@ -227,7 +163,7 @@ export function backward(loss: Tensor, opts: { gradOutput?: Tensor; retainGraph?
     const g = grads.get(leaf.id);
     if (!g) continue;
     if (leaf.grad) {
-      const sum = noGrad(() => helpers!.add(leaf.grad!, g));
+      const sum = noGrad(() => add(leaf.grad!, g));
       leaf.grad.dispose();
       g.dispose();
       leaf.grad = keep(sum);

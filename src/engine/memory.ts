@@ -20,7 +20,7 @@ const USAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBuffer
  * Bucket sizes: multiples of 256 B up to 4 KiB, then 2^k and 1.5·2^k — at most 33 % slack, and
  * few distinct sizes so that buffers are reused across ops of similar size.
  */
-export function bucketBytes(bytes: number): number {
+function bucketBytes(bytes: number): number {
   const b = Math.max(bytes, 4);
   if (b <= 4096) return Math.ceil(b / 256) * 256;
   const p = 2 ** Math.floor(Math.log2(b));

@@ -117,7 +117,7 @@ export function addPendingCheck(p: Promise<string | null>): void {
 }
 
 /** Throws what the device or the shader compiler reported since the last sync point. */
-export async function throwPendingErrors(): Promise<void> {
+async function throwPendingErrors(): Promise<void> {
   const msgs = (await Promise.all(pendingChecks.splice(0))).filter((m): m is string => m !== null);
   msgs.push(...takeDeviceErrors());
   if (msgs.length) throw new Error(`GPU error: ${msgs.join('\n')}`);

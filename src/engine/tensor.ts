@@ -6,7 +6,7 @@
  */
 import { Storage, countTensor, track } from './memory.ts';
 import { readBuffers } from './queue.ts';
-import type { TapeNode } from './autograd.ts';
+import type { TapeNode } from './tape.ts';
 
 let nextId = 1;
 

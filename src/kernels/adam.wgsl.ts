@@ -9,7 +9,7 @@
  * passes Python floats: 1 − β₂ rounded once, not f32(1) − f32(0.999), which is off by 1.3e-5). On the first step
  * (`fresh` = 1) m and v are read as 0, so the state needs no separate zero-fill.
  */
-import { kernel } from './registry.ts';
+import { kernel } from './kernel.ts';
 
 export const ADAM_WG = 256;
 

@@ -27,7 +27,7 @@
  * only taps ky ≡ (y + pad) (mod S) reach the output, so each class is a dense stride-1 convolution
  * with ⌈KH/S⌉ × ⌈KW/S⌉ taps over the input — no multiplications by inserted zeros.
  */
-import { kernel } from './registry.ts';
+import { kernel } from './kernel.ts';
 
 export interface ConvSpec {
   /** conv: out[y] = Σ x[y·S − pad + ky]·w[ky];  convT: out[y] = Σ_{y = i·S − pad + ky} x[i]·w[ky]. */
@@ -52,56 +52,72 @@ export interface ConvSpec {
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-
+/*
+ * Names in the generated WGSL (one thread's tile is TM output channels × RY output rows × RX output
+ * columns; TM channels are held as TM/4 vec4s, "quads" q, channels 4q … 4q+3):
+ *   acc_r{r}_c{c}_q{q}  accumulator: output row r, column c of the block, channel quad q (RY·RX·TM/4 of them)
+ *   in_r{r}_{j}         input column j of the row segment block row r reads at this tap row, splat to vec4
+ *   seg_r{r}_{k}        (xvec) vec4 k of that row segment, loaded aligned
+ *   w_q{q}_t{t}         the weight vec4 of channel quad q at horizontal tap t
+ *   wShare{i}           (sg) the i-th weight vec4 this lane loads for the subgroup; wShareAt{i}/wShareOk{i}:
+ *                       its offset in the step's weights and whether it exists
+ *   rowAt{r}, rowOk{r}  start of input row iy{r} in x and whether it lies inside the image (else zero padding)
+ *   ix{j}, colOk{j}     input column j of the segment and whether it lies inside the image
+ *   tapOk{t}            (convT) tap t exists in this parity class
+ */
 export const convKernel = kernel<ConvSpec>('conv', ({ mode, kh, kw, stride: S, pad, tm, ry, rx, wg, bias, xvec, sg }) => {
   const C = mode === 'conv';
   // Horizontal taps per output: all KW for a conv, ⌈KW/S⌉ for one class of a convT.
-  const tx = C ? kw : Math.ceil(kw / S);
-  // Input columns one row of the block reads (held in registers), and which one column s reads through tap b.
-  const AC = C ? (rx - 1) * S + kw : rx + tx - 1;
-  const pc = (s: number, b: number) => (C ? s * S + b : s - b + tx - 1);
-  const Q = range(tm / 4), RY = range(ry), RX = range(rx);
-  // vec4 range of the row segment (xvec): columns −pad … AC−1−pad relative to ox0·S.
-  const V0 = Math.floor(-pad / 4), V1 = Math.floor((AC - 1 - pad) / 4);
+  const tapsX = C ? kw : Math.ceil(kw / S);
+  // Input columns one row of the block reads (held in registers), and which one output column c reads through tap t.
+  const segCols = C ? (rx - 1) * S + kw : rx + tapsX - 1;
+  const colOf = (c: number, t: number) => (C ? c * S + t : c - t + tapsX - 1);
+  const quads = range(tm / 4), rows = range(ry), cols = range(rx);
+  // vec4 range of the row segment (xvec): columns −pad … segCols−1−pad relative to ox0·S.
+  const firstVec = Math.floor(-pad / 4), lastVec = Math.floor((segCols - 1 - pad) / 4);
   let body = '';
-  for (const r of RY) {
+  for (const r of rows) {
     // Input row of output row r at vertical tap t (conv: ky = t; convT: ky = cy + S·t).
     body += `      let iy${r} = ${C ? `iyb + ${r * S}` : `iyb + ${r}`} ${C ? '+' : '-'} i32(t);\n`;
-    body += `      let ro${r} = xc + u32(iy${r}) * u.W;\n      let rk${r} = u32(iy${r}) < u.H;\n`;
+    body += `      let rowAt${r} = xc + u32(iy${r}) * u.W;\n      let rowOk${r} = u32(iy${r}) < u.H;\n`;
     if (xvec) {
       // Column ixb + j lies in vec4 m + ⌊(j − pad)/4⌋, lane (j − pad) mod 4, with m = ox0·S/4 exact.
-      for (let k = V0; k <= V1; k++) body += `      let q${r}_${k - V0} = select(vec4<f32>(0.0), x4[ro${r} / 4u + u32(m + ${k})], rk${r} && cv${k - V0});\n`;
-      for (let j = 0; j < AC; j++) body += `      let v${r}_${j} = vec4<f32>(q${r}_${Math.floor((j - pad) / 4) - V0}[${(((j - pad) % 4) + 4) % 4}]);\n`;
+      for (let k = firstVec; k <= lastVec; k++) {
+        body += `      let seg_r${r}_${k - firstVec} = select(vec4<f32>(0.0), x4[rowAt${r} / 4u + u32(m + ${k})], rowOk${r} && vecOk${k - firstVec});\n`;
+      }
+      for (let j = 0; j < segCols; j++) body += `      let in_r${r}_${j} = vec4<f32>(seg_r${r}_${Math.floor((j - pad) / 4) - firstVec}[${(((j - pad) % 4) + 4) % 4}]);\n`;
     } else {
-      for (let j = 0; j < AC; j++) body += `      let v${r}_${j} = vec4<f32>(select(0.0, x[ro${r} + u32(ix${j})], rk${r} && ck${j}));\n`;
+      for (let j = 0; j < segCols; j++) body += `      let in_r${r}_${j} = vec4<f32>(select(0.0, x[rowAt${r} + u32(ix${j})], rowOk${r} && colOk${j}));\n`;
     }
   }
-  // The weights one (c, kernel row) step needs: vec4 j = b·TM/4 + q (tap b, channels 4q…4q+3), at
-  // wk + (conv: b, convT: S·b)·TM/4 + q of the packed [G, Ci, KH, KW, TM] weights.
-  const T4 = tm / 4, NV = tx * T4, NL = sg ? Math.ceil(NV / sg) : 0;
-  if (sg) for (let i = 0; i < NL; i++) body += `      let wl${i} = select(vec4<f32>(0.0), wp[wk + wo${i}], wok${i});\n`;
-  for (let b = 0; b < tx; b++) {
-    for (const q of Q) {
-      const j = b * T4 + q;
-      const load = sg ? `subgroupBroadcast(wl${Math.floor(j / sg)}, ${j % sg}u)` : `wp[wk + ${(C ? b : S * b) * T4 + q}u]`;
-      body += `      let w${q}_${b} = ${C || sg ? load : `select(vec4<f32>(0.0), ${load}, tapX${b})`};\n`;
+  // The weights one (c, kernel row) step needs: vec4 j = t·TM/4 + q (tap t, channels 4q…4q+3), at
+  // wk + (conv: t, convT: S·t)·TM/4 + q of the packed [G, Ci, KH, KW, TM] weights. With subgroups the
+  // step's stepVecs vec4s are spread over the lanes, sharesPerLane per lane.
+  const quadsPerTap = tm / 4, stepVecs = tapsX * quadsPerTap, sharesPerLane = sg ? Math.ceil(stepVecs / sg) : 0;
+  if (sg) for (let i = 0; i < sharesPerLane; i++) body += `      let wShare${i} = select(vec4<f32>(0.0), wp[wk + wShareAt${i}], wShareOk${i});\n`;
+  for (let t = 0; t < tapsX; t++) {
+    for (const q of quads) {
+      const j = t * quadsPerTap + q;
+      const load = sg ? `subgroupBroadcast(wShare${Math.floor(j / sg)}, ${j % sg}u)` : `wp[wk + ${(C ? t : S * t) * quadsPerTap + q}u]`;
+      body += `      let w_q${q}_t${t} = ${C || sg ? load : `select(vec4<f32>(0.0), ${load}, tapOk${t})`};\n`;
     }
-    for (const r of RY) for (const s2 of RX) for (const q of Q) {
-      body += `      a${r}_${s2}_${q} = fma(v${r}_${pc(s2, b)}, w${q}_${b}, a${r}_${s2}_${q});\n`;
+    for (const r of rows) for (const c of cols) for (const q of quads) {
+      body += `      acc_r${r}_c${c}_q${q} = fma(in_r${r}_${colOf(c, t)}, w_q${q}_t${t}, acc_r${r}_c${c}_q${q});\n`;
     }
   }
   const outRow = (r: number) => (C ? `oy0 + ${r}u` : `oy0 + ${r * S}u`);
-  const outCol = (s2: number) => (C ? `ox0 + ${s2}u` : `ox0 + ${s2 * S}u`);
+  const outCol = (c: number) => (C ? `ox0 + ${c}u` : `ox0 + ${c * S}u`);
   let store = '';
-  for (const r of RY) for (const s2 of RX) {
-    store += `  if (live && ${outRow(r)} < u.OH && ${outCol(s2)} < u.OW) {\n    let p = yb + (${outRow(r)}) * u.OW + ${outCol(s2)};\n`;
-    for (const q of Q) for (let e = 0; e < 4; e++) {
-      store += `    if (o0 + ${4 * q + e}u < u.Co) { y[p + ${4 * q + e}u * u.OH * u.OW] = a${r}_${s2}_${q}[${e}]; }\n`;
+  for (const r of rows) for (const c of cols) {
+    store += `  if (live && ${outRow(r)} < u.OH && ${outCol(c)} < u.OW) {\n    let p = yb + (${outRow(r)}) * u.OW + ${outCol(c)};\n`;
+    for (const q of quads) for (let e = 0; e < 4; e++) {
+      store += `    if (o0 + ${4 * q + e}u < u.Co) { y[p + ${4 * q + e}u * u.OH * u.OW] = acc_r${r}_c${c}_q${q}[${e}]; }\n`;
     }
     store += `  }\n`;
   }
   const init = (q: number) => (bias ? `vec4<f32>(${range(4).map((e) => `b[min(o0 + ${4 * q + e}u, u.Co - 1u)]`).join(', ')})` : 'vec4<f32>(0.0)');
   return /* wgsl */ `${sg ? 'enable subgroups;' : ''}
+// ${mode}: each thread accumulates ${tm} output channels × ${ry} row(s) × ${rx} column(s) (acc_r{row}_c{col}_q{channel quad}).
 struct U {
   N: u32, Ci: u32, H: u32, W: u32, Co: u32, OH: u32, OW: u32,
   // row blocks per image (per class), column blocks; position workgroups; channel groups
@@ -121,7 +137,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let L = wid.y * nwg.x + wid.x;
   let cg = min(L / u.P, u.G - 1u);
   let o0 = cg * ${tm}u;
-  let wg0 = cg * u.Ci * ${kh * kw * T4}u;
+  let wg0 = cg * u.Ci * ${kh * kw * quadsPerTap}u;
   let t0 = (L % u.P) * ${wg}u + lid.x;
   let bx = t0 % u.XB;
   let rr = t0 / u.XB;
@@ -133,7 +149,7 @@ ${C ? `  let oy0 = (rr % u.YB) * ${ry}u;
   let ixb = i32(ox0 * ${S}u) - ${pad};
   let taps = u.KH;
   let wcls = 0u;
-${range(NL).map((i) => `  let wo${i} = sgid + ${sg * i}u;\n  let wok${i} = wo${i} < ${NV}u;`).join('\n')}`
+${range(sharesPerLane).map((i) => `  let wShareAt${i} = sgid + ${sg * i}u;\n  let wShareOk${i} = wShareAt${i} < ${stepVecs}u;`).join('\n')}`
     : `  // Parity class (cy, cx): outputs y = q·S + cy − pad, q from the first with y ≥ 0; taps ky = cy + S·t.
   let cy = wid.z / ${S}u;
   let cx = wid.z % ${S}u;
@@ -142,18 +158,18 @@ ${range(NL).map((i) => `  let wo${i} = sgid + ${sg * i}u;\n  let wok${i} = wo${i
   let oy0 = qy * ${S}u + cy - ${pad}u;
   let ox0 = qx * ${S}u + cx - ${pad}u;
   let iyb = i32(qy);
-  let ixb = i32(qx) - ${tx - 1};
+  let ixb = i32(qx) - ${tapsX - 1};
   let taps = (u.KH + ${S - 1}u - cy) / ${S}u;
-  let wcls = cx * ${T4}u;
-${range(NL).map((i) => `  let wj${i} = sgid + ${sg * i}u;\n  let wo${i} = wj${i} / ${T4}u * ${S * T4}u + wj${i} % ${T4}u;\n  let wok${i} = wj${i} < ${NV}u && cx + wj${i} / ${T4}u * ${S}u < ${kw}u;`).join('\n')}
-${range(tx).map((b) => `  let tapX${b} = cx + ${S * b}u < ${kw}u;`).join('\n')}`}
-${xvec ? `  let m = i32(ox0 * ${S}u / 4u);\n${range(V1 - V0 + 1).map((k) => `  let cv${k} = u32(m + ${k + V0}) < u.W / 4u;`).join('\n')}`
-    : range(AC).map((j) => `  let ix${j} = ixb + ${j};\n  let ck${j} = u32(ix${j}) < u.W;`).join('\n')}
-${RY.map((r) => RX.map((s2) => Q.map((q) => `  var a${r}_${s2}_${q} = ${init(q)};`).join('\n')).join('\n')).join('\n')}
+  let wcls = cx * ${quadsPerTap}u;
+${range(sharesPerLane).map((i) => `  let wShareIdx${i} = sgid + ${sg * i}u;\n  let wShareAt${i} = wShareIdx${i} / ${quadsPerTap}u * ${S * quadsPerTap}u + wShareIdx${i} % ${quadsPerTap}u;\n  let wShareOk${i} = wShareIdx${i} < ${stepVecs}u && cx + wShareIdx${i} / ${quadsPerTap}u * ${S}u < ${kw}u;`).join('\n')}
+${range(tapsX).map((t) => `  let tapOk${t} = cx + ${S * t}u < ${kw}u;`).join('\n')}`}
+${xvec ? `  let m = i32(ox0 * ${S}u / 4u);\n${range(lastVec - firstVec + 1).map((k) => `  let vecOk${k} = u32(m + ${k + firstVec}) < u.W / 4u;`).join('\n')}`
+    : range(segCols).map((j) => `  let ix${j} = ixb + ${j};\n  let colOk${j} = u32(ix${j}) < u.W;`).join('\n')}
+${rows.map((r) => cols.map((c) => quads.map((q) => `  var acc_r${r}_c${c}_q${q} = ${init(q)};`).join('\n')).join('\n')).join('\n')}
   for (var c = 0u; c < u.Ci; c++) {
     let xc = (n * u.Ci + c) * u.H * u.W;
     for (var t = 0u; t < taps; t++) {
-      let wk = wg0 + (c * ${kh * kw}u + ${C ? 't' : `(cy + ${S}u * t)`} * ${kw}u) * ${T4}u + wcls;
+      let wk = wg0 + (c * ${kh * kw}u + ${C ? 't' : `(cy + ${S}u * t)`} * ${kw}u) * ${quadsPerTap}u + wcls;
 ${body}    }
   }
   let yb = (n * u.Co + o0) * u.OH * u.OW;

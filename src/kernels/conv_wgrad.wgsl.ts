@@ -15,7 +15,7 @@
  * `convWgradSumKernel` adds the splits (WGSL has no float atomics).
  * Loops over positions have uniform bounds and are not unrolled; KW, RY, RX and TM are.
  */
-import { kernel } from './registry.ts';
+import { kernel } from './kernel.ts';
 
 export interface ConvWgradSpec {
   kw: number;

@@ -4,7 +4,7 @@
  * strides), slice (a source offset), pad (a destination offset into a zero-filled output) and concat
  * (each input into its region of the output). Specialised by rank; indices unrolled.
  */
-import { kernel } from './registry.ts';
+import { kernel } from './kernel.ts';
 
 export const COPY_WG = 256;
 const comp = ['x', 'y', 'z', 'w'];

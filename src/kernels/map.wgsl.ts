@@ -4,8 +4,9 @@
  * the contiguous case does no index arithmetic; the broadcast case unrolls the index decomposition
  * (constant indices only) and reads each input through its own strides (0 on broadcast dimensions).
  * Also serves fills (arity 0) and arange / random (EXPR may use `fi`, the flat index as f32, and `i`).
+ * EXPR reads its constants from the uniforms: `u.scalar0`, `u.scalar1` (f32), `u.rngCounter`, `u.rngKey` (u32).
  */
-import { kernel } from './registry.ts';
+import { kernel } from './kernel.ts';
 
 export interface MapSpec {
   expr: string;
@@ -21,7 +22,7 @@ export const MAP_WG = WG;
 export const MAX_DIMS = 8;
 
 /** Helpers the expressions may call. */
-export const MATH_LIB = /* wgsl */ `
+const MATH_LIB = /* wgsl */ `
 // x^y with PyTorch's rules for negative bases with integer exponents and 0^0 = 1.
 fn powf(x: f32, y: f32) -> f32 {
   if (y == 0.0) { return 1.0; }
@@ -69,10 +70,12 @@ export const mapKernel = kernel<MapSpec>('map', ({ expr, arity, ndim, bcast, lib
   return /* wgsl */ `
 struct U {
   n: u32,
-  p0: f32,
-  p1: f32,
-  k0: u32,
-  k1: u32,
+  // Two f32 constants the expression may read (fill value; arange start and step; LeakyReLU slope).
+  scalar0: f32,
+  scalar1: f32,
+  // The random draws' counter (first element's) and key (hashed seed).
+  rngCounter: u32,
+  rngKey: u32,
   shape: array<vec4<u32>, 2>,
 ${strideFields}
 }

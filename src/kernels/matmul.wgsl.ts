@@ -4,7 +4,7 @@
  * held in workgroup memory — each loaded value is used 4 times from registers and 64 times from the
  * tile, instead of once. A batch stride of 0 broadcasts an operand. Edges are masked, so any size works.
  */
-import { kernel } from './registry.ts';
+import { kernel } from './kernel.ts';
 
 export const MM_TILE = 64;
 

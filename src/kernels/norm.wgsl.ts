@@ -5,7 +5,7 @@
  * Statistics take two passes over the plane (mean, then centred sums — no E[x²] − E[x]² cancellation);
  * each pass is a strided per-thread sum and a tree in workgroup memory.
  */
-import { kernel } from './registry.ts';
+import { kernel } from './kernel.ts';
 
 /** Threads per plane: enough to stream a large plane, few for small ones (idle lanes still cost on CPU drivers). */
 export function normWorkgroup(hw: number): number {

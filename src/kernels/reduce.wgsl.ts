@@ -3,7 +3,7 @@
  * workgroup each (strided partial results, then a tree in workgroup memory: pairwise, so f32 error
  * grows like log n); short rows get one thread each.
  */
-import { kernel } from './registry.ts';
+import { kernel } from './kernel.ts';
 
 export const REDUCE_WG = 256;
 export type ReduceOp = 'sum' | 'max';

@@ -7,7 +7,7 @@
 import { Rng, hashInts, shuffleInPlace } from './data/rng.ts';
 import { sampleAttributes, sampleFace, renderFaceWithMasks, renderFace, squareTarget } from './data/faces.ts';
 import { SAGAN_ATTRIBUTES, type SaganAttribute } from './data/attrs.ts';
-import { imageToTensor } from '../engine/io/image.ts';
+import { imageToTensor } from '../engine/index.ts';
 import type { CelebADataset } from './data/celeba.ts';
 
 export interface Batch {

@@ -4,10 +4,8 @@
  * config, the RNG state and the data position — everything an exact resume needs. PyTorch can read it
  * (safetensors.torch.load_file) and load `G.*` into the port in scripts/fixtures/sagan_torch.py.
  */
-import { saveSafetensors, parseSafetensors, type HostTensor } from '../engine/io/safetensors.ts';
-import type { Adam } from '../engine/optim/adam.ts';
-import type { Tensor } from '../engine/tensor.ts';
-import type { Module } from '../engine/nn/index.ts';
+import { saveSafetensors, parseSafetensors, type HostTensor } from '../engine/index.ts';
+import type { Adam, Tensor, Module } from '../engine/index.ts';
 import { checkModelConfig, type ModelConfig } from './model.ts';
 
 export const CHECKPOINT_FORMAT = 'sagan-webgpu/1';

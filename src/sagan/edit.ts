@@ -5,7 +5,8 @@
  * synthetic faces: the centred square), then scaled to [−1, 1].
  */
 import { tensor, tidy, noGrad, readAll, full } from '../engine/index.ts';
-import { imageToTensor, celebaCrop, toRgb, type Image8, type Rect } from '../engine/io/image.ts';
+import { imageToTensor, toRgb, type Image8, type Rect } from '../engine/index.ts';
+import { celebaCrop } from './data/crop.ts';
 import { Generator, type ModelConfig } from './model.ts';
 import { readCheckpoint } from './checkpoint.ts';
 

@@ -8,11 +8,10 @@
  * Parameter names equal the PyTorch port in scripts/fixtures/sagan_torch.py, so checkpoints interchange.
  */
 import {
-  Tensor, add, concat, mul, sub, reshape, tileChannel,
-} from '../engine/index.ts';
-import {
+  Tensor, add, concat, mul, sub, reshape,
   Module, Sequential, Conv2d, ConvTranspose2d, InstanceNorm2d, ReLU, LeakyReLU, Tanh, Sigmoid, type Init,
-} from '../engine/nn/index.ts';
+} from '../engine/index.ts';
+import { tileChannel } from './tile.ts';
 
 export interface ModelConfig {
   /** Image side (a power of two, ≥ 16). */

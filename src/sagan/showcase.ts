@@ -3,9 +3,7 @@
  * attribute removed / mask over the same held-out synthetic faces (the faces after the model's training
  * set, so none was trained on). Runtime-neutral: takes checkpoint bytes, returns an image.
  */
-import { imageGrid } from '../engine/io/grid.ts';
-import { tensorToImage } from '../engine/io/image.ts';
-import type { Image8 } from '../engine/io/types.ts';
+import { imageGrid, tensorToImage, type Image8 } from '../engine/index.ts';
 import { edit, generatorFromCheckpoint } from './edit.ts';
 import { readCheckpoint } from './checkpoint.ts';
 import { syntheticSet } from './eval/data.ts';

@@ -9,9 +9,7 @@
 import {
   Tensor, tensor, rand, grad, tidy, keep, noGrad, readAll, concat, reshape, sub, getRngState, setRngState, manualSeed,
 } from '../engine/index.ts';
-import { Adam, linearDecay } from '../engine/optim/adam.ts';
-import { encodePng } from '../engine/io/png.ts';
-import { tensorGrid } from '../engine/io/grid.ts';
+import { Adam, linearDecay, encodePng, tensorGrid } from '../engine/index.ts';
 import { Generator, Discriminator, type ModelConfig } from './model.ts';
 import { discriminatorLoss, generatorLoss, bceWithLogits, PAPER_WEIGHTS, type LossWeights, type CriticView } from './losses.ts';
 import { saveCheckpoint, readCheckpoint } from './checkpoint.ts';

@@ -3,7 +3,8 @@
  * sigmoid, channel concat, and tileChannel (the attribute as a constant image channel).
  */
 import { describe, it, beforeAll, afterAll, expect } from 'vitest';
-import { init, destroyDevice, leakyRelu, tanh, sigmoid, concat, tileChannel, mul, tensor } from '../../src/index.ts';
+import { init, destroyDevice, leakyRelu, tanh, sigmoid, concat, mul, tensor } from '../../src/index.ts';
+import { tileChannel } from '../../src/sagan/tile.ts';
 import { checkOp, type F64 } from '../helpers/gradcheck.ts';
 
 beforeAll(async () => { await init(); });

@@ -35,4 +35,9 @@ describe('convTranspose2d', () => {
     expect(() => convTranspose2d(x, tensor(new Float32Array(2 * 2 * 9), [2, 2, 3, 3]), null)).toThrow(/convTranspose2d.*\[2, 3, 4, 4\].*\[2, 2, 3, 3\]/);
     expect(() => convTranspose2d(x, tensor(new Float32Array(3 * 2 * 9), [3, 2, 3, 3]), null, { stride: 2, outputPadding: 2 })).toThrow(/convTranspose2d: outputPadding 2/);
   });
+  it('takes outputPadding per dimension as [height, width] (what an adjoint of a conv may need)', () => {
+    const x = tensor(new Float32Array(9), [1, 1, 3, 3]), w = tensor(new Float32Array(9), [1, 1, 3, 3]);
+    expect(convTranspose2d(x, w, null, { stride: 2, outputPadding: [1, 0] }).shape).toEqual([1, 1, 8, 7]);
+    expect(() => convTranspose2d(x, w, null, { stride: 2, outputPadding: [0, 2] })).toThrow(/convTranspose2d: outputPadding 2/);
+  });
 });

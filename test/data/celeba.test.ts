@@ -15,7 +15,8 @@ import {
 import { celebaTarget, renderFace, renderFaceWithMasks, sampleAttributes, sampleFace, squareTarget } from '../../src/sagan/data/faces.ts';
 import { localFiles } from '../../src/sagan/data/fs.ts';
 import { synthesizeCelebA } from '../../src/sagan/data/synth.ts';
-import { celebaCrop, imageToTensor } from '../../src/engine/io/image.ts';
+import { imageToTensor } from '../../src/engine/io/image.ts';
+import { celebaCrop } from '../../src/sagan/data/crop.ts';
 
 const header40 = CELEBA_ATTRIBUTES.map((a) => `${a} `).join('');
 const row = (name: string, plus: number[]) => name + CELEBA_ATTRIBUTES.map((_, i) => (plus.includes(i) ? '  1' : ' -1')).join('');

@@ -179,3 +179,20 @@ describe('celebaLabels', () => {
     }
   });
 });
+
+describe('render pinned bytes', () => {
+  // SHA-256 over a few renders (every hair and beard style, all 16 switch combinations, masks, two canvases),
+  // pinned so that refactoring the renderer (e.g. how buildLayers is split) cannot change a single byte.
+  it('renders exactly the pinned bytes', async () => {
+    const { createHash } = await import('node:crypto');
+    const h = createHash('sha256');
+    for (let i = 0; i < 16; i++) {
+      const attrs = Object.fromEntries(SAGAN_ATTRIBUTES.map((k, b) => [k, Boolean((i >> b) & 1)])) as FaceAttributes;
+      const t = i % 2 ? squareTarget(48) : celebaTarget(89, 109);
+      const r = renderFaceWithMasks(sampleFace(11, i), attrs, t);
+      h.update(r.image.data);
+      for (const k of SAGAN_ATTRIBUTES) h.update(r.masks[k].data);
+    }
+    expect(h.digest('hex')).toBe('3b1e4caf4d425b90f8ff60af538f83d4e57e32caf23f8731698010c0bbdb47e3');
+  });
+});

@@ -4,8 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  batchToImages, celebaCrop, imagesToBatch, imageToTensor, resizeImage, tensorToImage, toGrey, toRgb,
+  batchToImages, imagesToBatch, imageToTensor, resizeImage, tensorToImage, toGrey, toRgb,
 } from '../../src/engine/io/image.ts';
+import { celebaCrop } from '../../src/sagan/data/crop.ts';
 import type { Image8 } from '../../src/engine/io/types.ts';
 import { Rng } from '../../src/sagan/data/rng.ts';
 

@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { init, destroyDevice, tensor, add, tidy, counters, readAll, Tensor } from '../../src/index.ts';
-import { kernel, launch, pipelineCount } from '../../src/kernels/registry.ts';
+import { kernel } from '../../src/kernels/kernel.ts';
+import { launch, pipelineCount } from '../../src/engine/launch.ts';
 
 beforeAll(async () => { await init(); });
 afterAll(() => destroyDevice());

@@ -10,7 +10,6 @@ import { decodeJpeg } from './jpeg.ts';
 import { ImageDecodeError, type Image8, type Rect } from './types.ts';
 
 export { createImage, ImageDecodeError, type Image8, type Rect } from './types.ts';
-export { celebaCrop } from './crop.ts';
 
 /**
  * Converts to RGB (3 channels). Grey is replicated; alpha is dropped, not composited: CelebA-like photos

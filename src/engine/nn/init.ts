@@ -7,7 +7,7 @@
  */
 import type { Tensor } from '../tensor.ts';
 import { tidy, keep } from '../memory.ts';
-import { noGrad, requiresGrad } from '../autograd.ts';
+import { noGrad, requiresGrad } from '../tape.ts';
 import { rand, randn, full } from '../ops/creation.ts';
 import { mul, sub } from '../ops/elementwise.ts';
 

@@ -10,9 +10,8 @@
  * and implement `forward`; callers use `call` (the one entry point, as PyTorch's __call__).
  */
 import { Tensor, sizeOf } from '../tensor.ts';
-import { markWritten } from '../memory.ts';
-import { copyBuffer, upload } from '../queue.ts';
-import { toFloat32, type HostTensor } from '../io/safetensors.ts';
+import { assign } from '../assign.ts';
+import type { HostTensor } from '../io/safetensors.ts';
 import { fmt, sameShape } from '../ops/shape.ts';
 
 /** What `loadStateDict` accepts per key: a GPU tensor, or host data (e.g. from parseSafetensors). */
@@ -150,14 +149,7 @@ export abstract class Module<A extends unknown[] = [Tensor], R = Tensor> {
       }
     }
     if (problems.length) throw new Error(`loadStateDict (${this.constructor.name}): nothing was loaded because of:\n  ${problems.join('\n  ')}`);
-    for (const [dst, src] of writes) {
-      markWritten(dst);
-      if (src instanceof Tensor) {
-        if (src.buffer !== dst.buffer) copyBuffer(src.buffer, 0, dst.buffer, 0, dst.size * 4);
-      } else {
-        upload(dst.buffer, 0, toFloat32(src));
-      }
-    }
+    for (const [dst, src] of writes) assign(dst, src);
     return { missingKeys, unexpectedKeys };
   }
 

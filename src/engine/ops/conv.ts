@@ -1,8 +1,9 @@
 /**
- * @file 2-D convolution (PyTorch semantics, NCHW): conv2d, convTranspose2d, the weight gradient as an
- * op of its own, and tileChannel (a per-sample scalar as a constant image channel, SaGAN's attribute).
+ * @file 2-D convolution (PyTorch semantics, NCHW): conv2d, convTranspose2d, and the weight gradient as
+ * an op of its own.
  *
- * Three primitives, each differentiable in terms of the others (so gradients of gradients flow):
+ * Three primitives, each differentiable in terms of the others (so gradients of gradients flow; the
+ * rules are in `rules.ts`):
  *   conv2d(x, w)           y[n,o,Y,X] = Σ_{c,ky,kx} x[n,c, Y·s−p+ky, X·s−p+kx] · w[o,c,ky,kx]   (+ b[o])
  *   convTranspose2d(x, w)  y[n,o,Y,X] = Σ_{c,i,j,ky,kx : Y = i·s−p+ky, X = j·s−p+kx} x[n,c,i,j] · w[c,o,ky,kx]
  *   conv2dWeightGrad(x, d) G[o,c,ky,kx] = Σ_{n,Y,X} d[n,o,Y,X] · x[n,c, Y·s−p+ky, X·s−p+kx]
@@ -14,21 +15,20 @@
  * the original input (it may differ between height and width).
  */
 import { Tensor } from '../tensor.ts';
-import { record, type Rule } from '../autograd.ts';
-import { launch, grid1d, type BufferRef } from '../../kernels/registry.ts';
+import { record } from '../tape.ts';
+import { launch, grid1d, type BufferRef } from '../launch.ts';
 import { convKernel, convPackKernel, convDotKernel, type ConvSpec } from '../../kernels/conv.wgsl.ts';
 import { fmt } from './shape.ts';
 import { subgroupWidth } from '../device.ts';
 import { convWgradKernel, convWgradSumKernel } from '../../kernels/conv_wgrad.wgsl.ts';
-import { sum } from './reduce.ts';
-import { expand, reshape } from './layout.ts';
 
 export interface Conv2dOptions {
   stride?: number;
   padding?: number;
 }
 export interface ConvTranspose2dOptions extends Conv2dOptions {
-  outputPadding?: number;
+  /** Extra rows/columns on one side of the output: one number, or [height, width]. */
+  outputPadding?: number | readonly [number, number];
 }
 
 // ---- launch helpers (no tape) ---------------------------------------------------------------------
@@ -45,7 +45,7 @@ const WGRAD_WORKGROUPS = 128;
  * enough threads. Workgroups shrink (down to 8 threads, one subgroup) until a launch has at least
  * MIN_WORKGROUPS of them: lavapipe hands whole workgroups to its threads, so two big ones leave a core idle.
  */
-export function convTiles(co: number, qh: number, qw: number, n: number, classes = 1): { tm: number; ry: number; rx: number; wg: number } {
+function convTiles(co: number, qh: number, qw: number, n: number, classes = 1): { tm: number; ry: number; rx: number; wg: number } {
   const ry = 1;
   let rx = Math.min(qw, 8);
   let blocks = n * qh * Math.ceil(qw / rx);
@@ -97,7 +97,7 @@ function convRaw(mode: ConvSpec['mode'], x: Tensor, w: Tensor, b: Tensor | null,
 }
 
 /** Tiles of the weight-gradient kernel: channels per thread, output rows × columns per step, threads per workgroup. */
-export function wgradTiles(lanes: number, co: number, oh: number, ow: number): { tm: number; ry: number; rx: number; wg: number } {
+function wgradTiles(lanes: number, co: number, oh: number, ow: number): { tm: number; ry: number; rx: number; wg: number } {
   const tm = co <= 4 ? 4 : 8; // keep in step with the channel groups counted in wgradRaw
   const ry = Math.min(oh, 2);
   const rx = Math.min(ow, 4);
@@ -194,17 +194,19 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
   return record('conv2d', { stride, padding }, b ? [x, w, b] : [x, w], out);
 }
 
-/** convTranspose2d(x [N,Ci,H,W], w [Ci,Co,kH,kW], b [Co] | null) like torch.nn.functional.conv_transpose2d. */
+/**
+ * convTranspose2d(x [N,Ci,H,W], w [Ci,Co,kH,kW], b [Co] | null) like torch.nn.functional.conv_transpose2d;
+ * `outputPadding` is one number or [height, width] (the adjoint of a conv may need different ones).
+ */
 export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: ConvTranspose2dOptions = {}): Tensor {
   const stride = checkInt('convTranspose2d', 'stride', opts.stride ?? 1, 1), padding = checkInt('convTranspose2d', 'padding', opts.padding ?? 0, 0);
   const op = opts.outputPadding ?? 0;
-  checkInt('convTranspose2d', 'outputPadding', op, 0);
-  if (op >= stride && op > 0) throw new Error(`convTranspose2d: outputPadding ${op} must be smaller than stride ${stride}`);
+  const [opH, opW] = typeof op === 'number' ? [op, op] : op;
+  for (const v of [opH, opW]) {
+    checkInt('convTranspose2d', 'outputPadding', v, 0);
+    if (v >= stride && v > 0) throw new Error(`convTranspose2d: outputPadding ${v} must be smaller than stride ${stride}`);
+  }
   checkConv('convTranspose2d', x, w, b, 0, 1);
-  return convT(x, w, b, stride, padding, op, op);
-}
-
-function convT(x: Tensor, w: Tensor, b: Tensor | null, stride: number, padding: number, opH: number, opW: number): Tensor {
   const out = convTranspose2dRaw(x, w, b, stride, padding, opH, opW);
   if (out.shape[2] < 1 || out.shape[3] < 1) throw new Error(`convTranspose2d: output would be empty for input ${fmt(x.shape)}, weight ${fmt(w.shape)}, padding ${padding}`);
   return record('convTranspose2d', { stride, padding, outputPadding: [opH, opW] }, b ? [x, w, b] : [x, w], out);
@@ -221,41 +223,4 @@ export function conv2dWeightGrad(x: Tensor, d: Tensor, kh: number, kw: number, s
     throw new Error(`conv2dWeightGrad: d ${fmt(d.shape)} is not the output size of a ${kh}×${kw} stride ${stride} padding ${padding} conv of x ${fmt(x.shape)}`);
   }
   return record('conv2dWeightGrad', { stride, padding, kh, kw }, [x, d], wgradRaw(x, d, kh, kw, stride, padding));
-}
-
-/** Output padding that makes a transposed conv of `n` positions give back `size` (the adjoint's size). */
-function restore(size: number, n: number, k: number, stride: number, padding: number): number {
-  return size - ((n - 1) * stride - 2 * padding + k);
-}
-
-export const convRules: { [P in 'conv2d' | 'convTranspose2d' | 'conv2dWeightGrad']: Rule<P> } = {
-  // y = conv(x, w) + b:  dx = convT(g, w), dw = WG(x, g), db = Σ g
-  conv2d: (g, [x, w, b], _, { stride, padding }, needs) => {
-    const [kh, kw] = w.shape.slice(2);
-    return [
-      needs[0] ? convT(g, w, null, stride, padding, restore(x.shape[2], g.shape[2], kh, stride, padding), restore(x.shape[3], g.shape[3], kw, stride, padding)) : null,
-      needs[1] ? conv2dWeightGrad(x, g, kh, kw, stride, padding) : null,
-      b && needs[2] ? sum(g, [0, 2, 3]) : null,
-    ];
-  },
-  // y = convT(x, w) + b is the adjoint of conv(·, w):  dx = conv(g, w), dw = WG(g, x), db = Σ g
-  convTranspose2d: (g, [x, w, b], _, { stride, padding }, needs) => {
-    const [kh, kw] = w.shape.slice(2);
-    return [
-      needs[0] ? conv2d(g, w, null, { stride, padding }) : null,
-      needs[1] ? conv2dWeightGrad(g, x, kh, kw, stride, padding) : null,
-      b && needs[2] ? sum(g, [0, 2, 3]) : null,
-    ];
-  },
-  // G = WG(x, d) is bilinear:  dx = convT(d, H), dd = conv(x, H)
-  conv2dWeightGrad: (Hg, [x, d], _, { stride, padding, kh, kw }, needs) => [
-    needs[0] ? convT(d, Hg, null, stride, padding, restore(x.shape[2], d.shape[2], kh, stride, padding), restore(x.shape[3], d.shape[3], kw, stride, padding)) : null,
-    needs[1] ? conv2d(x, Hg, null, { stride, padding }) : null,
-  ],
-};
-
-/** A per-sample scalar c [N] as a constant channel [N, 1, h, w] (SaGAN's attribute input). */
-export function tileChannel(c: Tensor, h: number, w: number): Tensor {
-  if (c.ndim !== 1) throw new Error(`tileChannel: expected values [N], got ${fmt(c.shape)}`);
-  return expand(reshape(c, [c.shape[0], 1, 1, 1]), [c.shape[0], 1, h, w]);
 }

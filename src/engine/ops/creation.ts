@@ -55,7 +55,7 @@ export function arange(start: number, stop?: number, step = 1): Tensor {
   if (stop === undefined) [start, stop] = [0, start];
   if (step === 0) throw new Error('arange: step must not be 0');
   const n = Math.max(0, Math.ceil((stop - start) / step));
-  return mapRaw('u.p0 + fi * u.p1', [], [n], { p0: start, p1: step });
+  return mapRaw('u.scalar0 + fi * u.scalar1', [], [n], { scalar0: start, scalar1: step });
 }
 
 // ---- random --------------------------------------------------------------------------------------
@@ -132,15 +132,15 @@ function draw(shape: readonly number[], expr: string, opts: RandomOptions): Tens
     rng.offset = (rng.offset + n) % 2 ** 32;
   }
   // The counter is u32: a draw wraps after 2^32 elements of one seed's stream.
-  return mapRaw(expr, [], shape, { k0: offset >>> 0, k1: pcg(seed ^ 0x6a09e667), lib: RNG_LIB });
+  return mapRaw(expr, [], shape, { rngCounter: offset >>> 0, rngKey: pcg(seed ^ 0x6a09e667), lib: RNG_LIB });
 }
 
 /** Uniform on [0, 1). */
 export function rand(shape: readonly number[], opts: RandomOptions = {}): Tensor {
-  return draw(shape, 'unif(u.k1, u.k0 + i) - 5.9604644775390625e-8', opts);
+  return draw(shape, 'unif(u.rngKey, u.rngCounter + i) - 5.9604644775390625e-8', opts);
 }
 
 /** Standard normal (Box–Muller on two uniforms of the same counter). */
 export function randn(shape: readonly number[], opts: RandomOptions = {}): Tensor {
-  return draw(shape, 'sqrt(-2.0 * ln_unit(unif(u.k1, u.k0 + i))) * cos_2pi(unif2(u.k1, u.k0 + i))', opts);
+  return draw(shape, 'sqrt(-2.0 * ln_unit(unif(u.rngKey, u.rngCounter + i))) * cos_2pi(unif2(u.rngKey, u.rngCounter + i))', opts);
 }

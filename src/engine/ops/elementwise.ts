@@ -1,27 +1,35 @@
 /**
- * @file Elementwise ops with broadcasting (add … where, comparisons) and their backward rules.
- * Every rule is written with these same ops, so it can be differentiated again; e.g. tanh's rule
- * g·(1 − out²) is a product of tape tensors, whose own derivative brings −2·out·g·(1 − out²).
+ * @file Elementwise ops with broadcasting (add … where, comparisons), all through the one map kernel
+ * (`src/kernels/map.wgsl.ts`): an op is a WGSL expression in x0, x1, x2. Backward rules: `rules.ts`.
  */
 import { Tensor } from '../tensor.ts';
-import { record, type Rule } from '../autograd.ts';
-import type { BinaryOp, CompareOp, Prim, UnaryOp } from '../prims.ts';
-import { launch, grid1d, type BufferRef } from '../../kernels/registry.ts';
+import { record } from '../tape.ts';
+import type { BinaryOp, CompareOp, UnaryOp } from '../prims.ts';
+import { launch, grid1d, type BufferRef } from '../launch.ts';
 import { mapKernel, MAP_WG, MAX_DIMS } from '../../kernels/map.wgsl.ts';
 import { broadcastShapes, broadcastStrides, fmt, sameShape } from './shape.ts';
-import { sum } from './reduce.ts';
-import { reshape } from './layout.ts';
 
 export type TensorLike = Tensor | number;
 
+/** Uniform constants of a map expression (see map.wgsl.ts), plus WGSL functions it calls. */
+export interface MapParams {
+  scalar0?: number;
+  scalar1?: number;
+  rngCounter?: number;
+  rngKey?: number;
+  lib?: string;
+}
+
 /** Launches the map kernel over `inputs` broadcast to `shape`; no tape. */
-export function mapRaw(expr: string, inputs: Tensor[], shape: readonly number[], p: { p0?: number; p1?: number; k0?: number; k1?: number; lib?: string } = {}): Tensor {
+export function mapRaw(expr: string, inputs: Tensor[], shape: readonly number[], p: MapParams = {}): Tensor {
   const out = Tensor.empty(shape);
   if (out.size === 0) return out;
   const bcast = inputs.some((t) => !sameShape(t.shape, shape));
   if (bcast && shape.length > MAX_DIMS) throw new Error(`broadcasting supports at most ${MAX_DIMS} dimensions, got ${fmt(shape)}`);
   const pad = (v: number[]) => [...v, ...new Array(MAX_DIMS - v.length).fill(0)];
-  const uniforms: Record<string, number | number[]> = { n: out.size, p0: p.p0 ?? 0, p1: p.p1 ?? 0, k0: p.k0 ?? 0, k1: p.k1 ?? 0, shape: pad([...shape]) };
+  const uniforms: Record<string, number | number[]> = {
+    n: out.size, scalar0: p.scalar0 ?? 0, scalar1: p.scalar1 ?? 0, rngCounter: p.rngCounter ?? 0, rngKey: p.rngKey ?? 0, shape: pad([...shape]),
+  };
   const buffers: Record<string, BufferRef> = { out: out.ref };
   inputs.forEach((t, k) => {
     buffers[`x${k}_buf`] = t.ref;
@@ -35,10 +43,10 @@ export function mapRaw(expr: string, inputs: Tensor[], shape: readonly number[],
 
 /** A tensor filled with `value` (no tape). */
 export function full(shape: readonly number[], value: number): Tensor {
-  return mapRaw('u.p0', [], shape, { p0: value });
+  return mapRaw('u.scalar0', [], shape, { scalar0: value });
 }
 
-export function scalarLike(v: TensorLike): Tensor {
+function scalarLike(v: TensorLike): Tensor {
   return typeof v === 'number' ? full([], v) : v;
 }
 
@@ -82,7 +90,7 @@ export const sigmoid = (a: Tensor) => unary('sigmoid', a);
 
 /** max(x, 0) + slope·min(x, 0), PyTorch's LeakyReLU (default slope 0.01). */
 export function leakyRelu(a: Tensor, slope = 0.01): Tensor {
-  return record('leakyRelu', { slope }, [a], mapRaw('select(x0 * u.p0, x0, x0 > 0.0)', [a], a.shape, { p0: slope }));
+  return record('leakyRelu', { slope }, [a], mapRaw('select(x0 * u.scalar0, x0, x0 > 0.0)', [a], a.shape, { scalar0: slope }));
 }
 
 function compare(op: CompareOp, a: TensorLike, b: TensorLike): Tensor {
@@ -104,45 +112,3 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
   const shape = broadcastShapes('where', tc.shape, ta.shape, tb.shape);
   return record('where', {}, [tc, ta, tb], mapRaw('select(x2, x1, x0 != 0.0)', [tc, ta, tb], shape));
 }
-
-/** Sums `g` over the dimensions that broadcasting added to reach `shape` (the adjoint of broadcasting). */
-export function unbroadcast(g: Tensor, shape: readonly number[]): Tensor {
-  if (sameShape(g.shape, shape)) return g;
-  const lead = g.ndim - shape.length;
-  const axes: number[] = [];
-  for (let d = 0; d < g.ndim; d++) {
-    if (d < lead || (shape[d - lead] === 1 && g.shape[d] !== 1)) axes.push(d);
-  }
-  const s = axes.length ? sum(g, axes, true) : g;
-  return reshape(s, shape);
-}
-
-type EwPrim = BinaryOp | UnaryOp | 'leakyRelu' | 'compare' | 'where';
-
-// d/dx of each op, with `out` reused where it is cheaper (exp, sqrt, tanh, sigmoid).
-export const elementwiseRules: { [P in EwPrim]: Rule<P> } = {
-  add: (g, [a, b]) => [unbroadcast(g, a.shape), unbroadcast(g, b.shape)],
-  sub: (g, [a, b]) => [unbroadcast(g, a.shape), unbroadcast(neg(g), b.shape)],
-  mul: (g, [a, b]) => [unbroadcast(mul(g, b), a.shape), unbroadcast(mul(g, a), b.shape)],
-  // d(a/b) = g/b, −g·a/b²
-  div: (g, [a, b]) => [unbroadcast(div(g, b), a.shape), unbroadcast(neg(div(mul(g, a), mul(b, b))), b.shape)],
-  // d(a^b)/da = b·a^(b−1);  d(a^b)/db = a^b·ln a (only where a > 0; PyTorch gives NaN/0 elsewhere)
-  pow: (g, [a, b], out) => [
-    unbroadcast(mul(g, mul(b, pow(a, sub(b, 1)))), a.shape),
-    b.requiresGrad ? unbroadcast(mul(g, mul(out, log(where(gt(a, 0), a, 1)))), b.shape) : null,
-  ],
-  neg: (g) => [neg(g)],
-  exp: (g, _, out) => [mul(g, out)],
-  log: (g, [a]) => [div(g, a)],
-  sqrt: (g, _, out) => [div(mul(g, 0.5), out)], // ½/√a
-  rsqrt: (g, _, out) => [mul(g, mul(-0.5, mul(out, mul(out, out))))], // −½·a^(−3/2)
-  abs: (g, [a]) => [mul(g, sub(gt(a, 0), lt(a, 0)))], // sign(a); 0 at 0 like PyTorch
-  relu: (g, [a]) => [mul(g, gt(a, 0))],
-  leakyRelu: (g, [a], _, { slope }) => [mul(g, where(gt(a, 0), 1, slope))],
-  tanh: (g, _, out) => [mul(g, sub(1, mul(out, out)))],
-  sigmoid: (g, _, out) => [mul(g, mul(out, sub(1, out)))],
-  compare: () => [null, null],
-  where: (g, [c, a, b]) => [null, unbroadcast(where(c, g, 0), a.shape), unbroadcast(where(c, 0, g), b.shape)],
-};
-
-export type { Prim };

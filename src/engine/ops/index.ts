@@ -1,8 +1,9 @@
 /** @file All op functions (re-exports only). */
 export {
   add, sub, mul, div, pow, neg, exp, log, sqrt, rsqrt, abs, relu, leakyRelu, tanh, sigmoid,
-  gt, ge, lt, le, eq, ne, where, unbroadcast, type TensorLike,
+  gt, ge, lt, le, eq, ne, where, type TensorLike,
 } from './elementwise.ts';
+export { unbroadcast } from './rules.ts';
 export { reshape, permute, expand, slice, pad, concat, transpose, flatten, unsqueeze, squeeze } from './layout.ts';
 export { sum, mean, max } from './reduce.ts';
 export { matmul } from './matmul.ts';
@@ -10,5 +11,5 @@ export {
   tensor, full, zeros, ones, zerosLike, onesLike, arange, rand, randn, manualSeed, getRngState, setRngState,
   type NestedArray, type RandomOptions,
 } from './creation.ts';
-export { conv2d, convTranspose2d, conv2dWeightGrad, tileChannel, type Conv2dOptions, type ConvTranspose2dOptions } from './conv.ts';
+export { conv2d, convTranspose2d, conv2dWeightGrad, type Conv2dOptions, type ConvTranspose2dOptions } from './conv.ts';
 export { instanceNorm2d, instanceNormGrad, type InstanceNormOptions } from './norm.ts';

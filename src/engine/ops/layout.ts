@@ -1,22 +1,20 @@
 /**
  * @file Layout ops: reshape (a view), permute, expand, slice, pad, concat (copies through the one
  * strided-copy kernel), and the composites built from them (transpose, flatten, unsqueeze, squeeze).
- * Each backward is the adjoint layout op: permute ↔ inverse permute, expand ↔ sum, slice ↔ pad,
- * concat ↔ slices.
+ * Backward rules (the adjoint layout ops): `rules.ts`.
  */
 import { Tensor, sizeOf } from '../tensor.ts';
-import { record, type Rule } from '../autograd.ts';
-import { launch, grid1d } from '../../kernels/registry.ts';
+import { record } from '../tape.ts';
+import { launch, grid1d } from '../launch.ts';
 import { copyKernel, COPY_WG } from '../../kernels/copy.wgsl.ts';
 import { MAX_DIMS } from '../../kernels/map.wgsl.ts';
 import { fmt, normAxes, stridesOf } from './shape.ts';
 import { full } from './elementwise.ts';
-import { unbroadcast } from './elementwise.ts';
 
 const pad8 = (v: number[]) => [...v, ...new Array(MAX_DIMS - v.length).fill(0)];
 
 /** Copies `src` (read with `srcStrides` from `srcOff`) over `shape` into `dst` (with `dstStrides` from `dstOff`). */
-export function stridedCopy(src: Tensor, srcOff: number, srcStrides: number[], dst: Tensor, dstOff: number, dstStrides: number[], shape: readonly number[]): void {
+function stridedCopy(src: Tensor, srcOff: number, srcStrides: number[], dst: Tensor, dstOff: number, dstStrides: number[], shape: readonly number[]): void {
   const n = sizeOf(shape);
   if (n === 0) return;
   if (shape.length > MAX_DIMS) throw new Error(`layout ops support at most ${MAX_DIMS} dimensions, got ${fmt(shape)}`);
@@ -151,25 +149,3 @@ export function squeeze(x: Tensor, axis?: number): Tensor {
   if (x.shape[a] !== 1) return x;
   return reshape(x, x.shape.filter((_, i) => i !== a));
 }
-
-export const layoutRules: { [P in 'reshape' | 'permute' | 'expand' | 'slice' | 'pad' | 'concat']: Rule<P> } = {
-  reshape: (g, [x]) => [reshape(g, x.shape)],
-  permute: (g, _, __, { dims }) => {
-    const inv = new Array<number>(dims.length);
-    dims.forEach((d, i) => (inv[d] = i));
-    return [permute(g, inv)];
-  },
-  expand: (g, [x]) => [unbroadcast(g, x.shape)],
-  slice: (g, [x], _, { starts, ends }) => [pad(g, starts, x.shape.map((n, d) => n - ends[d]))],
-  pad: (g, [x], _, { before }) => [slice(g, before, before.map((b, d) => b + x.shape[d]))],
-  concat: (g, xs, _, { axis }) => {
-    let off = 0;
-    return xs.map((t) => {
-      const st = new Array<number>(g.ndim).fill(0), en = [...g.shape];
-      st[axis] = off;
-      en[axis] = off + t.shape[axis];
-      off += t.shape[axis];
-      return slice(g, st, en);
-    });
-  },
-};

@@ -1,15 +1,13 @@
 /**
  * @file Batched matrix product with broadcast batch dimensions, like torch.matmul on ≥2-D tensors.
- * Backward: dA = g·Bᵀ, dB = Aᵀ·g (each summed over broadcast batch dimensions).
+ * Backward rule (dA = g·Bᵀ, dB = Aᵀ·g): `rules.ts`.
  */
 import { Tensor, sizeOf } from '../tensor.ts';
-import { record, type Rule } from '../autograd.ts';
-import { launch } from '../../kernels/registry.ts';
+import { noGrad, record } from '../tape.ts';
+import { launch } from '../launch.ts';
 import { matmulKernel, MM_TILE } from '../../kernels/matmul.wgsl.ts';
 import { broadcastShapes, fmt, sameShape } from './shape.ts';
-import { expand, transpose } from './layout.ts';
-import { unbroadcast } from './elementwise.ts';
-import { noGrad } from '../autograd.ts';
+import { expand } from './layout.ts';
 import { tidy } from '../memory.ts';
 
 export function matmul(a: Tensor, b: Tensor): Tensor {
@@ -40,10 +38,3 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   });
   return record('matmul', {}, [a, b], out);
 }
-
-export const matmulRules: { matmul: Rule<'matmul'> } = {
-  matmul: (g, [a, b], _, __, needs) => [
-    needs[0] ? unbroadcast(matmul(g, transpose(b)), a.shape) : null,
-    needs[1] ? unbroadcast(matmul(transpose(a), g), b.shape) : null,
-  ],
-};

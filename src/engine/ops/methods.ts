@@ -7,7 +7,8 @@ import * as ew from './elementwise.ts';
 import * as lay from './layout.ts';
 import * as red from './reduce.ts';
 import { matmul } from './matmul.ts';
-import { backward, requiresGrad } from '../autograd.ts';
+import { backward } from '../autograd.ts';
+import { requiresGrad } from '../tape.ts';
 import type { TensorLike } from './elementwise.ts';
 
 type Axes = number | readonly number[];

@@ -5,16 +5,14 @@
  *   instanceNorm(x)          x̂ = (x − μ)·r,                r = 1/√(σ² + ε)
  *   instanceNormGrad(x, u)   F = r·(u − ū − x̂·mean(u·x̂))   (= ∂L/∂x for u = ∂L/∂x̂)
  * F is linear in u with a symmetric operator (r times a projection), so ∂/∂u of Σ H·F is F(x, H).
- * Its x-derivative, derived by hand (per plane, a = ū, b = mean(u·x̂), c = mean(H·x̂), h̄ = mean H):
- *   ∂/∂x Σ H·F = r²·( x̂·(3bc − (mean(H·u) − a·h̄)) − c·(u − a) − b·(H − h̄) )
- * written with differentiable ops, so third derivatives exist too; checked against finite differences.
+ * Its x-derivative was derived by hand and is written with differentiable ops in `rules.ts`, so
+ * third derivatives exist too; checked against finite differences.
  */
 import { Tensor } from '../tensor.ts';
-import { record, type Rule } from '../autograd.ts';
-import { launch, grid1d } from '../../kernels/registry.ts';
+import { record } from '../tape.ts';
+import { launch, grid1d } from '../launch.ts';
 import { instanceNormKernel, instanceNormGradKernel, normWorkgroup } from '../../kernels/norm.wgsl.ts';
-import { add, div, mul, rsqrt, sub } from './elementwise.ts';
-import { mean } from './reduce.ts';
+import { add, mul } from './elementwise.ts';
 import { reshape } from './layout.ts';
 import { fmt, sameShape } from './shape.ts';
 
@@ -64,22 +62,3 @@ export function instanceNorm2d(x: Tensor, opts: InstanceNormOptions = {}): Tenso
   if (opts.bias) y = add(y, reshape(opts.bias, [1, C, 1, 1]));
   return y;
 }
-
-const planeMean = (t: Tensor) => mean(t, [2, 3], true);
-
-export const normRules: { [P in 'instanceNorm' | 'instanceNormGrad']: Rule<P> } = {
-  instanceNorm: (g, [x], _, { eps }) => [instanceNormGrad(x, g, eps)],
-  instanceNormGrad: (H, [x, u], _, { eps }, needs) => {
-    const du = needs[1] ? instanceNormGrad(x, H, eps) : null;
-    if (!needs[0]) return [null, du];
-    const xc = sub(x, planeMean(x));
-    const v = add(planeMean(mul(xc, xc)), eps); // σ² + ε
-    const r2 = div(1, v);
-    const xh = mul(xc, rsqrt(v));
-    const a = planeMean(u), hb = planeMean(H);
-    const b = planeMean(mul(u, xh)), c = planeMean(mul(H, xh));
-    const k = sub(mul(mul(b, c), 3), sub(planeMean(mul(H, u)), mul(a, hb)));
-    const dx = mul(r2, sub(sub(mul(xh, k), mul(c, sub(u, a))), mul(b, sub(H, hb))));
-    return [dx, du];
-  },
-};

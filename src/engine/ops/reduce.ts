@@ -1,17 +1,15 @@
 /**
  * @file Reductions over any set of axes: sum and max (primitives), mean (sum / n). The reduced axes
  * are moved last (a permute copy only when they are not already trailing), then each output is the
- * reduction of one contiguous row.
- * Backward: sum → g broadcast back; max → g split evenly among the tied maxima (PyTorch's amax).
+ * reduction of one contiguous row. Backward rules: `rules.ts`.
  */
 import { Tensor, sizeOf } from '../tensor.ts';
-import { record, type Rule } from '../autograd.ts';
-import { launch, grid1d } from '../../kernels/registry.ts';
+import { noGrad, record } from '../tape.ts';
+import { launch, grid1d } from '../launch.ts';
 import { reduceKernel, REDUCE_WG, type ReduceOp } from '../../kernels/reduce.wgsl.ts';
 import { normAxes } from './shape.ts';
-import { permute, reshape, expand } from './layout.ts';
-import { noGrad } from '../autograd.ts';
-import { div, eq, full, mul } from './elementwise.ts';
+import { permute } from './layout.ts';
+import { div, full } from './elementwise.ts';
 import { tidy } from '../memory.ts';
 
 function reduceRaw(op: ReduceOp, x: Tensor, axes: number[], keepDim: boolean): Tensor {
@@ -55,24 +53,4 @@ export function mean(x: Tensor, axes?: number | readonly number[], keepDim = fal
   const ax = normAxes('mean', x.ndim, axes);
   const n = sizeOf(ax.map((a) => x.shape[a]));
   return div(sum(x, ax, keepDim), n);
-}
-
-/** g (reduced shape) reshaped to keep the reduced axes as size 1, then broadcast back to `shape`. */
-function spread(g: Tensor, shape: readonly number[], axes: number[]): Tensor {
-  const kd = shape.map((n, i) => (axes.includes(i) ? 1 : n));
-  return expand(reshape(g, kd), shape);
-}
-
-export const reduceRules: { [P in 'sum' | 'max']: Rule<P> } = {
-  sum: (g, [x], _, { axes }) => [spread(g, x.shape, axes)],
-  max: (g, [x], out, { axes }) => {
-    const mask = eq(x, spread(out, x.shape, axes));
-    const count = spread(reduceRaw('sum', mask, axes, false), x.shape, axes);
-    return [div(mul(spread(g, x.shape, axes), mask), count)];
-  },
-};
-
-/** Sums each row of a contiguous [rows, len] tensor into a tensor of `shape` (rows elements); no tape. */
-export function reduceRows(x: Tensor, shape: readonly number[]): Tensor {
-  return reduceRaw('sum', x, [1], false).view(shape);
 }

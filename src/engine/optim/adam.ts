@@ -10,8 +10,8 @@
  */
 import { Tensor, readAll, sizeOf } from '../tensor.ts';
 import { keep, markWritten } from '../memory.ts';
-import { copyBuffer, upload } from '../queue.ts';
-import { launch, grid1d } from '../../kernels/registry.ts';
+import { assign } from '../assign.ts';
+import { launch, grid1d } from '../launch.ts';
 import { adamKernel, ADAM_WG } from '../../kernels/adam.wgsl.ts';
 import { toFloat32, type HostTensor } from '../io/safetensors.ts';
 import { fmt, sameShape } from '../ops/shape.ts';
@@ -224,14 +224,8 @@ export class Adam {
       const p = this.params[i];
       const s = this.state[i] ?? { step: 0, expAvg: keep(Tensor.empty(p.shape)), expAvgSq: keep(Tensor.empty(p.shape)) };
       s.step = steps[k];
-      for (const [dst, src] of [[s.expAvg, e.exp_avg!], [s.expAvgSq, e.exp_avg_sq!]] as const) {
-        markWritten(dst);
-        if (src instanceof Tensor) {
-          if (src.buffer !== dst.buffer) copyBuffer(src.buffer, 0, dst.buffer, 0, dst.size * 4);
-        } else {
-          upload(dst.buffer, 0, toFloat32(src));
-        }
-      }
+      assign(s.expAvg, e.exp_avg!);
+      assign(s.expAvgSq, e.exp_avg_sq!);
       next[i] = s;
     });
     this.state.forEach((s, i) => {

@@ -4,8 +4,7 @@
  * the attribute removed as PNGs at the model's resolution into --out, and manifest.jsonl with one line
  * per written file: {source, variant, path, attribute, value}.
  */
-import { init } from '../../engine/index.ts';
-import { decodeImageAsync } from '../../engine/io/image.ts';
+import { init, decodeImageAsync } from '../../engine/index.ts';
 import { writeFile, mkdir } from '../data/fs.ts';
 import { generatorFromCheckpoint, imagesToInput } from '../edit.ts';
 import { celebaSet, inBatches } from '../eval/data.ts';

@@ -2,10 +2,7 @@
  * @file `sagan edit`: applies a trained generator to images. For each input writes
  * NAME_edited.png and NAME_mask.png (and NAME_input.png, the cropped and resized input) to --out.
  */
-import { init } from '../../engine/index.ts';
-import { decodeImageAsync } from '../../engine/io/image.ts';
-import { encodePng } from '../../engine/io/png.ts';
-import { tensorToImage } from '../../engine/io/image.ts';
+import { init, decodeImageAsync, encodePng, tensorToImage } from '../../engine/index.ts';
 import { readFile, writeFile, mkdir } from '../data/fs.ts';
 import { edit, generatorFromCheckpoint, imagesToInput } from '../edit.ts';
 import { parseArgs, UsageError, type Flags } from './args.ts';

@@ -5,8 +5,7 @@
  * cases). Held-out data: synthetic faces right after the run's training set (offset = its data-count),
  * or the test split of its CelebA-layout folder.
  */
-import { init } from '../../engine/index.ts';
-import { encodePng } from '../../engine/io/png.ts';
+import { init, encodePng } from '../../engine/index.ts';
 import { writeFile, mkdir } from '../data/fs.ts';
 import { generatorFromCheckpoint } from '../edit.ts';
 import { readCheckpoint } from '../checkpoint.ts';

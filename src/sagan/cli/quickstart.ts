@@ -4,9 +4,7 @@
  * CPU Vulkan) is there, edits held-out faces both ways and writes a grid (rows: input, +attribute,
  * −attribute, mask) next to the checkpoint, and prints their paths.
  */
-import { init } from '../../engine/index.ts';
-import { encodePng } from '../../engine/io/png.ts';
-import { tensorGrid } from '../../engine/io/grid.ts';
+import { init, encodePng, tensorGrid } from '../../engine/index.ts';
 import { writeFile, mkdir } from '../data/fs.ts';
 import { SHIPPED_MODELS } from '../models.ts';
 import { shippedEditsGrid } from '../showcase.ts';

@@ -13,8 +13,6 @@ export const CELEBA_ATTRIBUTES = [
   'Wearing_Lipstick', 'Wearing_Necklace', 'Wearing_Necktie', 'Young',
 ] as const;
 
-export type CelebAAttribute = (typeof CELEBA_ATTRIBUTES)[number];
-
 /** The attributes edited in the SaGAN paper; the synthetic renderer draws exactly these as switches. */
 export const SAGAN_ATTRIBUTES = ['Eyeglasses', 'Mouth_Slightly_Open', 'No_Beard', 'Smiling'] as const;
 
@@ -22,8 +20,3 @@ export type SaganAttribute = (typeof SAGAN_ATTRIBUTES)[number];
 
 /** One switch per SaGAN attribute, with CelebA's meaning: No_Beard = true means the face has NO beard. */
 export type FaceAttributes = Record<SaganAttribute, boolean>;
-
-/** Index of a name in CELEBA_ATTRIBUTES, or −1. */
-export function celebaAttributeIndex(name: string): number {
-  return (CELEBA_ATTRIBUTES as readonly string[]).indexOf(name);
-}

@@ -10,8 +10,8 @@
  * CelebAError naming the file and, where there is one, the line.
  */
 
-import { celebaCrop, decodeImage, imageToTensor, toGrey, toRgb } from '../../engine/io/image.ts';
-import type { Image8 } from '../../engine/io/types.ts';
+import { decodeImage, imageToTensor, toGrey, toRgb, type Image8 } from '../../engine/index.ts';
+import { celebaCrop } from './crop.ts';
 import { hashInts, Rng, shuffleInPlace } from './rng.ts';
 
 export const ATTR_FILE = 'list_attr_celeba.txt';

@@ -25,8 +25,8 @@
 
 import { Rng, hash2f, hash32, hashInts } from './rng.ts';
 import { SAGAN_ATTRIBUTES, type FaceAttributes, type SaganAttribute } from './attrs.ts';
-import { celebaCrop } from '../../engine/io/crop.ts';
-import type { Image8, Rect } from '../../engine/io/types.ts';
+import { celebaCrop } from './crop.ts';
+import type { Image8, Rect } from '../../engine/index.ts';
 
 type RGB = readonly [number, number, number];
 
@@ -440,13 +440,60 @@ function makeScene(face: FaceParams, attrs: FaceAttributes, target: RenderTarget
 /**
  * The face as a stack of layers, back to front. `pu` (units per pixel) sets anti-aliasing widths:
  * coverage = clamp(0.5 − d/pu) is the fraction of a pixel-wide box filter inside the edge.
+ * The order matters: layers before the nose depend on no switch (see Prefix).
  */
-function buildLayers(
-  f: FaceParams,
-  attrs: FaceAttributes,
-  pu: number,
-  add: (tags: number, u0: number, v0: number, u1: number, v1: number, shade: Shade) => void,
-): void {
+function buildLayers(f: FaceParams, attrs: FaceAttributes, pu: number, add: FaceFrame['add']): void {
+  const c = faceFrame(f, attrs, pu, add);
+  longHairBehind(c); // 1
+  shouldersAndNeck(c); // 2, 3
+  ears(c); // 4
+  faceSkin(c); // 5
+  eyeSockets(c); // 6
+  nose(c); // 7
+  smileCheeks(c); // 8
+  beard(c); // 9
+  mouth(c); // 10
+  eyes(c); // 11
+  eyebrows(c); // 12
+  hairInFront(c); // 13
+  eyeglasses(c); // 14
+}
+
+/** What every part of the face is drawn from: the parameters, the switches, and the head's geometry. */
+interface FaceFrame {
+  f: FaceParams;
+  attrs: FaceAttributes;
+  /** View units per pixel (sets anti-aliasing widths). */
+  pu: number;
+  /** Adds a layer over the face-frame box [u0, u1] × [v0, v1]; `tags` are the switches it depends on. */
+  add: (tags: number, u0: number, v0: number, u1: number, v1: number, shade: Shade) => void;
+  /** Coverage of a pixel-wide box filter at signed distance d: clamp(0.5 − d/pu). */
+  cov: (d: number) => number;
+  /** Coverage with an edge at least w wide. */
+  soft: (d: number, w: number) => number;
+  /** Skin colour. */
+  sr: number; sg: number; sb: number;
+  /** Head outline centre, nose tip, mouth line and chin (v coordinates); bot = chin below the centre. */
+  fcY: number; noseTip: number; mouthY: number; chinY: number; bot: number;
+  /** Signed distance to the head outline. */
+  faceSd: (u: number, v: number) => number;
+  headTop: number;
+  lightX: number;
+  seed: number;
+  /** Hair volume, the hair mass's signed distance and the crown its strands radiate from. */
+  vol: number;
+  capSd: (u: number, v: number) => number;
+  crownX: number; crownY: number;
+  /** Paints hair at (u, v) with coverage a, darkened by depth. */
+  hairShade: (u: number, v: number, o: Float64Array, a: number, depth: number) => void;
+  /** Signed distance to the uncovered skin window (negative inside the face below the hairline). */
+  windowSd: (u: number, v: number) => number;
+  /** Mouth half-width as drawn (wider when smiling). */
+  mw: number;
+}
+
+/** The head's geometry and the shared shading helpers for face `f` (see FaceFrame). */
+function faceFrame(f: FaceParams, attrs: FaceAttributes, pu: number, add: FaceFrame['add']): FaceFrame {
   const cov = (d: number) => clamp01(0.5 - d / pu);
   const soft = (d: number, w: number) => clamp01(0.5 - d / Math.max(pu, w)); // edge at least w wide
   const [sr, sg, sb] = f.skin;
@@ -490,8 +537,16 @@ function buildLayers(
   // Signed distance to the uncovered skin window (negative inside the face below the hairline).
   const windowSd = (u: number, v: number): number =>
     f.hairStyle === 'bald' ? faceSd(u, v) : Math.max(faceSd(u, v), hairlineAt(u) - v);
+  const mw = f.mouthW * (attrs.Smiling ? f.smile.widen : 1); // mouth half-width as drawn
+  return {
+    f, attrs, pu, add, cov, soft, sr, sg, sb, fcY, noseTip, mouthY, chinY, bot, faceSd, headTop, lightX, seed,
+    vol, capSd, crownX, crownY, hairShade, windowSd, mw,
+  };
+}
 
-  // 1. Long hair behind the head, neck and shoulders.
+/** Long hair behind the head, neck and shoulders. */
+function longHairBehind(c: FaceFrame): void {
+  const { f, pu, add, soft, fcY, headTop, seed, vol, capSd, hairShade } = c;
   if (f.hairStyle === 'long') {
     const hw = f.faceW + vol + 0.07;
     const midY = (fcY - 0.3 + f.longLen) / 2, hh = (f.longLen - (fcY - 0.3)) / 2;
@@ -502,27 +557,31 @@ function buildLayers(
       if (a > 0) hairShade(u, v, o, a, 0.72);
     });
   }
+}
 
-  // 2. Shoulders (shirt), 3. neck.
-  {
-    const [r, g, b] = f.shirt;
-    add(0, -1.3, 0.9, 1.3, 2.4, (u, v, o) => {
-      const d = sdEllipse(u, v - 1.62, 1.15, 0.64);
-      const a = cov(d);
-      if (a <= 0) return;
-      const k = 0.78 + 0.3 * smooth(-0.3, 0, -Math.abs(u) * 0.4 - d) - 0.12 * smooth(0.9, 1.3, v);
-      over(o, r * k, g * k, b * k, a);
-    });
-    add(0, -f.neckW - 0.02, fcY, f.neckW + 0.02, 1.3, (u, v, o) => {
-      const d = sdRoundBox(u, v - 0.85, f.neckW, 0.3, 0.12);
-      const a = cov(d);
-      if (a <= 0) return;
-      const k = 0.7 + 0.14 * smooth(chinY - 0.05, chinY + 0.2, v) - 0.1 * smooth(0.5, 1, Math.abs(u) / f.neckW);
-      over(o, sr * k, sg * k, sb * k, a);
-    });
-  }
+/** Shoulders (the shirt), then the neck. */
+function shouldersAndNeck(c: FaceFrame): void {
+  const { f, add, cov, sr, sg, sb, fcY, chinY } = c;
+  const [r, g, b] = f.shirt;
+  add(0, -1.3, 0.9, 1.3, 2.4, (u, v, o) => {
+    const d = sdEllipse(u, v - 1.62, 1.15, 0.64);
+    const a = cov(d);
+    if (a <= 0) return;
+    const k = 0.78 + 0.3 * smooth(-0.3, 0, -Math.abs(u) * 0.4 - d) - 0.12 * smooth(0.9, 1.3, v);
+    over(o, r * k, g * k, b * k, a);
+  });
+  add(0, -f.neckW - 0.02, fcY, f.neckW + 0.02, 1.3, (u, v, o) => {
+    const d = sdRoundBox(u, v - 0.85, f.neckW, 0.3, 0.12);
+    const a = cov(d);
+    if (a <= 0) return;
+    const k = 0.7 + 0.14 * smooth(chinY - 0.05, chinY + 0.2, v) - 0.1 * smooth(0.5, 1, Math.abs(u) / f.neckW);
+    over(o, sr * k, sg * k, sb * k, a);
+  });
+}
 
-  // 4. Ears, behind the face.
+/** Ears, behind the face. */
+function ears(c: FaceFrame): void {
+  const { f, add, cov, sr, sg, sb } = c;
   for (const side of [-1, 1]) {
     const ex = side * (f.faceW + f.earRX * 0.35), ey = f.eyeY + 0.1;
     add(0, ex - f.earRX, ey - f.earRY, ex + f.earRX, ey + f.earRY, (u, v, o) => {
@@ -534,8 +593,11 @@ function buildLayers(
       over(o, sr * 0.68, sg * 0.6, sb * 0.58, a * 0.7 * smooth(0.02, -0.01, di));
     });
   }
+}
 
-  // 5. Face: skin with soft shading towards the outline and under the cheekbones.
+/** Face: skin with soft shading towards the outline and under the cheekbones. */
+function faceSkin(c: FaceFrame): void {
+  const { f, add, cov, sr, sg, sb, noseTip, mouthY, chinY, faceSd, headTop } = c;
   add(0, -f.faceW, headTop, f.faceW, chinY, (u, v, o) => {
     const d = faceSd(u, v);
     const a = cov(d);
@@ -546,8 +608,11 @@ function buildLayers(
     k += 0.04 * Math.exp(-((u / 0.25) ** 2 + ((v - (f.eyeY - 0.35)) / 0.15) ** 2)); // forehead highlight
     over(o, sr * k, sg * k, sb * k, a);
   });
+}
 
-  // 6. Eye sockets: soft shadow around each eye.
+/** Eye sockets: soft shadow around each eye. */
+function eyeSockets(c: FaceFrame): void {
+  const { f, add, sr, sg, sb } = c;
   for (const side of [-1, 1]) {
     const cx = side * f.eyeDX, cy = f.eyeY - 0.015;
     const rx = f.eyeW * 1.6, ry = f.eyeH * 2.6;
@@ -557,31 +622,34 @@ function buildLayers(
       over(o, sr * 0.72, sg * 0.64, sb * 0.62, 0.16 * Math.exp(-q * 1.2));
     });
   }
+}
 
-  // 7. Nose: bridge shadow on the side away from the light, tip highlight, nostrils, wings.
-  {
-    const sh = lightX > 0 ? -1 : 1;
-    const nw = f.noseW;
-    add(0, -nw - 0.04, f.eyeY, nw + 0.04, noseTip + 0.06, (u, v, o) => {
-      const along = smooth(f.eyeY + 0.03, f.eyeY + 0.12, v) * smooth(noseTip + 0.01, noseTip - 0.05, v);
-      over(o, sr * 0.7, sg * 0.62, sb * 0.6, 0.2 * along * Math.exp(-(((u - sh * nw * 0.42) / 0.03) ** 2)));
-      const qt = (u / (nw * 0.85)) ** 2 + ((v - noseTip - 0.018) / 0.028) ** 2; // under-tip shadow
-      over(o, sr * 0.62, sg * 0.52, sb * 0.5, 0.3 * Math.exp(-qt * 1.5));
-      const qh = (u / 0.03) ** 2 + ((v - noseTip + 0.035) / 0.03) ** 2; // tip highlight
-      over(o, Math.min(1, sr * 1.12), Math.min(1, sg * 1.12), Math.min(1, sb * 1.12), 0.3 * Math.exp(-qh * 1.3));
-      for (const s2 of [-1, 1]) {
-        const wx = s2 * nw * 0.78, wy = noseTip - 0.004;
-        const dw = Math.abs(sdEllipse(u - wx, v - wy, 0.032, 0.028)) - 0.004; // wing outline
-        over(o, sr * 0.6, sg * 0.5, sb * 0.48, 0.4 * soft(dw, 1.5 * pu) * smooth(wy - 0.03, wy + 0.01, v));
-        const nx = s2 * nw * 0.42, ny = noseTip + 0.02; // nostril
-        const dn = sdEllipse((u - nx) * 0.94 + s2 * (v - ny) * 0.34, v - ny, 0.024, 0.011);
-        over(o, sr * 0.32, sg * 0.24, sb * 0.23, 0.85 * soft(dn, 1.2 * pu));
-      }
-    });
-  }
+/** Nose: bridge shadow on the side away from the light, tip highlight, nostrils, wings. */
+function nose(c: FaceFrame): void {
+  const { f, pu, add, soft, sr, sg, sb, noseTip, lightX } = c;
+  const sh = lightX > 0 ? -1 : 1;
+  const nw = f.noseW;
+  add(0, -nw - 0.04, f.eyeY, nw + 0.04, noseTip + 0.06, (u, v, o) => {
+    const along = smooth(f.eyeY + 0.03, f.eyeY + 0.12, v) * smooth(noseTip + 0.01, noseTip - 0.05, v);
+    over(o, sr * 0.7, sg * 0.62, sb * 0.6, 0.2 * along * Math.exp(-(((u - sh * nw * 0.42) / 0.03) ** 2)));
+    const qt = (u / (nw * 0.85)) ** 2 + ((v - noseTip - 0.018) / 0.028) ** 2; // under-tip shadow
+    over(o, sr * 0.62, sg * 0.52, sb * 0.5, 0.3 * Math.exp(-qt * 1.5));
+    const qh = (u / 0.03) ** 2 + ((v - noseTip + 0.035) / 0.03) ** 2; // tip highlight
+    over(o, Math.min(1, sr * 1.12), Math.min(1, sg * 1.12), Math.min(1, sb * 1.12), 0.3 * Math.exp(-qh * 1.3));
+    for (const s2 of [-1, 1]) {
+      const wx = s2 * nw * 0.78, wy = noseTip - 0.004;
+      const dw = Math.abs(sdEllipse(u - wx, v - wy, 0.032, 0.028)) - 0.004; // wing outline
+      over(o, sr * 0.6, sg * 0.5, sb * 0.48, 0.4 * soft(dw, 1.5 * pu) * smooth(wy - 0.03, wy + 0.01, v));
+      const nx = s2 * nw * 0.42, ny = noseTip + 0.02; // nostril
+      const dn = sdEllipse((u - nx) * 0.94 + s2 * (v - ny) * 0.34, v - ny, 0.024, 0.011);
+      over(o, sr * 0.32, sg * 0.24, sb * 0.23, 0.85 * soft(dn, 1.2 * pu));
+    }
+  });
+}
 
-  // 8. Smiling: raised, slightly flushed cheeks and nasolabial folds.
-  const mw = f.mouthW * (attrs.Smiling ? f.smile.widen : 1); // mouth half-width as drawn
+/** Smiling: raised, slightly flushed cheeks and nasolabial folds. */
+function smileCheeks(c: FaceFrame): void {
+  const { f, attrs, pu, add, sr, sg, sb, noseTip, mouthY, mw } = c;
   if (attrs.Smiling) {
     const ck = f.smile.cheek;
     for (const side of [-1, 1]) {
@@ -609,8 +677,11 @@ function buildLayers(
       });
     }
   }
+}
 
-  // 9. Beard (drawn when No_Beard is off): textured hair on jaw, chin and upper lip, under the lips.
+/** Beard (drawn when No_Beard is off): textured hair on jaw, chin and upper lip, under the lips. */
+function beard(c: FaceFrame): void {
+  const { f, attrs, add, fcY, noseTip, mouthY, chinY, bot, seed } = c;
   if (!attrs.No_Beard) {
     const bd = f.beard;
     const beardOval = ovalSdf(fcY, f.faceW + 0.012, f.faceTop, bot + bd.length, f.jaw * 0.9);
@@ -638,56 +709,60 @@ function buildLayers(
       over(o, cr * k, cg * k, cb * k, a);
     });
   }
+}
 
-  // 10. Mouth: lips along a curve (corners lifted when smiling), dark gap with teeth when open.
-  {
-    const curve = attrs.Smiling ? f.smile.curve : f.neutralCurve;
-    const ut = f.upperLip * (attrs.Smiling ? 0.8 : 1);
-    const lt = f.lowerLip * (attrs.Smiling ? 0.88 : 1);
-    const gap = attrs.Mouth_Slightly_Open ? f.open.gap : 0;
-    const [lr, lg, lb] = f.lip;
-    add(BIT.Smiling | BIT.Mouth_Slightly_Open, -mw - 0.04, mouthY - curve - ut - gap - 0.04, mw + 0.04, mouthY + gap + lt + 0.04,
-      (u, v, o) => {
-        const x = u / mw;
-        const ax = Math.abs(x);
-        if (ax > 1.15) return;
-        const p = Math.sqrt(Math.max(0, 1 - x * x));
-        const line = mouthY - curve * x * x + curve * 0.15; // centre dips a little as corners rise
-        const slope = (-2 * curve * x) / mw;
-        const n = Math.sqrt(1 + slope * slope);
-        const g = gap * Math.pow(p, 0.5);
-        const bow = 1 - 0.22 * Math.exp(-((x / 0.13) ** 2)); // Cupid's bow dip
-        const topU = line - g / 2 - ut * Math.pow(p, 0.7) * bow;
-        const botU = line - g / 2;
-        const topL = line + g / 2;
-        const botL = line + g / 2 + lt * Math.pow(p, 0.8);
-        const dU = Math.max(topU - v, v - botU) / n;
-        const dL = Math.max(topL - v, v - botL) / n;
-        over(o, lr * 0.85, lg * 0.8, lb * 0.82, cov(dU));
-        const hi = 1 + 0.15 * Math.exp(-(((v - (topL + botL) / 2 + lt * 0.15) / (lt * 0.3 + pu)) ** 2));
-        over(o, Math.min(1, lr * hi), lg * hi, lb * hi, cov(dL));
-        if (g > 0) {
-          const dG = Math.max(botU - v, v - topL) / n;
-          const aG = cov(dG);
-          if (aG > 0) {
-            const depth = 0.5 + 0.5 * smooth(botU, topL, v);
-            over(o, 0.2 * depth, 0.05 * depth, 0.06 * depth, aG);
-            if (f.open.teeth) {
-              const dT = Math.max(v - (botU + gap * 0.45), ax - 0.72);
-              over(o, 0.93, 0.9, 0.83, aG * soft(dT, 1.2 * pu));
-            }
+/** Mouth: lips along a curve (corners lifted when smiling), dark gap with teeth when open. */
+function mouth(c: FaceFrame): void {
+  const { f, attrs, pu, add, cov, soft, sr, sg, sb, mouthY, mw } = c;
+  const curve = attrs.Smiling ? f.smile.curve : f.neutralCurve;
+  const ut = f.upperLip * (attrs.Smiling ? 0.8 : 1);
+  const lt = f.lowerLip * (attrs.Smiling ? 0.88 : 1);
+  const gap = attrs.Mouth_Slightly_Open ? f.open.gap : 0;
+  const [lr, lg, lb] = f.lip;
+  add(BIT.Smiling | BIT.Mouth_Slightly_Open, -mw - 0.04, mouthY - curve - ut - gap - 0.04, mw + 0.04, mouthY + gap + lt + 0.04,
+    (u, v, o) => {
+      const x = u / mw;
+      const ax = Math.abs(x);
+      if (ax > 1.15) return;
+      const p = Math.sqrt(Math.max(0, 1 - x * x));
+      const line = mouthY - curve * x * x + curve * 0.15; // centre dips a little as corners rise
+      const slope = (-2 * curve * x) / mw;
+      const n = Math.sqrt(1 + slope * slope);
+      const g = gap * Math.pow(p, 0.5);
+      const bow = 1 - 0.22 * Math.exp(-((x / 0.13) ** 2)); // Cupid's bow dip
+      const topU = line - g / 2 - ut * Math.pow(p, 0.7) * bow;
+      const botU = line - g / 2;
+      const topL = line + g / 2;
+      const botL = line + g / 2 + lt * Math.pow(p, 0.8);
+      const dU = Math.max(topU - v, v - botU) / n;
+      const dL = Math.max(topL - v, v - botL) / n;
+      over(o, lr * 0.85, lg * 0.8, lb * 0.82, cov(dU));
+      const hi = 1 + 0.15 * Math.exp(-(((v - (topL + botL) / 2 + lt * 0.15) / (lt * 0.3 + pu)) ** 2));
+      over(o, Math.min(1, lr * hi), lg * hi, lb * hi, cov(dL));
+      if (g > 0) {
+        const dG = Math.max(botU - v, v - topL) / n;
+        const aG = cov(dG);
+        if (aG > 0) {
+          const depth = 0.5 + 0.5 * smooth(botU, topL, v);
+          over(o, 0.2 * depth, 0.05 * depth, 0.06 * depth, aG);
+          if (f.open.teeth) {
+            const dT = Math.max(v - (botU + gap * 0.45), ax - 0.72);
+            over(o, 0.93, 0.9, 0.83, aG * soft(dT, 1.2 * pu));
           }
         }
-        // Lip seam (closed) / corners: a thin dark line where the lips meet, darker at the corners.
-        const seam = Math.abs(v - line) / n - (g > 0 ? g / 2 : attrs.Smiling ? 0.005 : 0.003);
-        const aS = (g > 0 ? 0.35 : attrs.Smiling ? 0.9 : 0.75) * soft(seam, 1.2 * pu) * smooth(1.12, 0.95, ax);
-        over(o, lr * 0.35, lg * 0.25, lb * 0.27, aS);
-        const dc = Math.hypot(ax - 1.02, (v - (line - curve * 0.1)) / 0.7) - 0.035;
-        over(o, sr * 0.55, sg * 0.45, sb * 0.45, 0.35 * smooth(0.02, -0.02, dc) * (attrs.Smiling ? 1.3 : 0.8));
-      });
-  }
+      }
+      // Lip seam (closed) / corners: a thin dark line where the lips meet, darker at the corners.
+      const seam = Math.abs(v - line) / n - (g > 0 ? g / 2 : attrs.Smiling ? 0.005 : 0.003);
+      const aS = (g > 0 ? 0.35 : attrs.Smiling ? 0.9 : 0.75) * soft(seam, 1.2 * pu) * smooth(1.12, 0.95, ax);
+      over(o, lr * 0.35, lg * 0.25, lb * 0.27, aS);
+      const dc = Math.hypot(ax - 1.02, (v - (line - curve * 0.1)) / 0.7) - 0.035;
+      over(o, sr * 0.55, sg * 0.45, sb * 0.45, 0.35 * smooth(0.02, -0.02, dc) * (attrs.Smiling ? 1.3 : 0.8));
+    });
+}
 
-  // 11. Eyes: white, iris, pupil, catch-light, lid line and crease.
+/** Eyes: white, iris, pupil, catch-light, lid line and crease. */
+function eyes(c: FaceFrame): void {
+  const { f, pu, add, cov, soft, sr, sg, sb } = c;
   const [ir, ig, ib] = f.iris;
   for (const side of [-1, 1]) {
     const cx = side * f.eyeDX, cy = f.eyeY;
@@ -734,53 +809,58 @@ function buildLayers(
       }
     });
   }
+}
 
-  // 12. Eyebrows: tapered, arched strokes with a little hair texture.
-  {
-    const [br, bg, bb] = f.browColor;
-    for (const side of [-1, 1]) {
-      const xin = f.eyeDX - f.eyeW * 0.95, xout = f.eyeDX + f.eyeW * 1.3;
-      const by = f.eyeY - f.browGap;
-      add(0, side > 0 ? xin - 0.02 : -xout - 0.02, by - f.browArch - 0.08, side > 0 ? xout + 0.02 : -xin + 0.02, by + 0.08,
-        (u, v, o) => {
-          const su = side * u;
-          const t = (su - xin) / (xout - xin);
-          if (t < -0.1 || t > 1.1) return;
-          const tc = clamp01(t);
-          const vc = by - f.browArch * 4 * tc * (1 - tc) + f.browSlope * (tc - 0.3) + 0.012 * tc * tc;
-          const th = f.browThick * (1 - 0.55 * tc);
-          const d = Math.max(Math.abs(v - vc) - th / 2, (xin - su) * 1.0, su - xout);
-          const a = soft(d, 1.1 * pu);
-          if (a <= 0) return;
-          const tex = 0.78 + 0.22 * vnoise(u * 90, v * 30, seed ^ 0x8888);
-          over(o, br, bg, bb, 0.9 * a * tex * smooth(-0.12, 0.15, t));
-        });
-    }
+/** Eyebrows: tapered, arched strokes with a little hair texture. */
+function eyebrows(c: FaceFrame): void {
+  const { f, pu, add, soft, seed } = c;
+  const [br, bg, bb] = f.browColor;
+  for (const side of [-1, 1]) {
+    const xin = f.eyeDX - f.eyeW * 0.95, xout = f.eyeDX + f.eyeW * 1.3;
+    const by = f.eyeY - f.browGap;
+    add(0, side > 0 ? xin - 0.02 : -xout - 0.02, by - f.browArch - 0.08, side > 0 ? xout + 0.02 : -xin + 0.02, by + 0.08,
+      (u, v, o) => {
+        const su = side * u;
+        const t = (su - xin) / (xout - xin);
+        if (t < -0.1 || t > 1.1) return;
+        const tc = clamp01(t);
+        const vc = by - f.browArch * 4 * tc * (1 - tc) + f.browSlope * (tc - 0.3) + 0.012 * tc * tc;
+        const th = f.browThick * (1 - 0.55 * tc);
+        const d = Math.max(Math.abs(v - vc) - th / 2, (xin - su) * 1.0, su - xout);
+        const a = soft(d, 1.1 * pu);
+        if (a <= 0) return;
+        const tex = 0.78 + 0.22 * vnoise(u * 90, v * 30, seed ^ 0x8888);
+        over(o, br, bg, bb, 0.9 * a * tex * smooth(-0.12, 0.15, t));
+      });
   }
+}
 
-  // 13. Hair in front: cap minus the skin window, side drapes for long hair, thin fringe when bald.
-  {
-    const sideY = f.hairStyle === 'long' ? chinY - 0.1 : f.hairStyle === 'bald' ? f.eyeY + 0.08 : f.eyeY + 0.03;
-    const drapeW = f.faceW + vol + 0.07;
-    const edge = 0.006 + 2 * pu; // beyond this the ragged-edge noise cannot bring a pixel back in
-    add(0, -f.faceW - vol - 0.1, headTop - vol - 0.05, f.faceW + vol + 0.1, sideY + 0.1, (u, v, o) => {
-      if (v - sideY > edge) return;
-      let d = capSd(u, v);
-      if (f.hairStyle === 'long') d = Math.min(d, sdRoundBox(u, v - (fcY + sideY) / 2, drapeW, (sideY - fcY) / 2 + 0.05, 0.1));
-      if (d > edge) return;
-      // Side cut: level with the ears, curving up towards the back of the head (no flat shelf).
-      d = Math.max(d, -windowSd(u, v), v - sideY + (f.hairStyle === 'long' ? 0 : 0.8 * Math.max(0, Math.abs(u) - f.faceW * 0.92)));
-      if (f.hairStyle === 'bald') d = Math.max(d, fcY - 0.6 - v);
-      if (d > edge) return;
-      if (d > -edge) d += 0.012 * (vnoise(Math.atan2(v - crownY, u - crownX) * 40, 1.3, seed ^ 0x9999) - 0.5); // ragged edge
-      const a = soft(d, 1.3 * pu) * (f.hairStyle === 'bald' ? 0.8 : 1);
-      if (a <= 0) return;
-      const depth = 0.82 + 0.18 * smooth(0, 0.06, -d);
-      hairShade(u, v, o, a, depth);
-    });
-  }
+/** Hair in front: cap minus the skin window, side drapes for long hair, thin fringe when bald. */
+function hairInFront(c: FaceFrame): void {
+  const { f, pu, add, soft, fcY, chinY, headTop, seed, vol, capSd, crownX, crownY, hairShade, windowSd } = c;
+  const sideY = f.hairStyle === 'long' ? chinY - 0.1 : f.hairStyle === 'bald' ? f.eyeY + 0.08 : f.eyeY + 0.03;
+  const drapeW = f.faceW + vol + 0.07;
+  const edge = 0.006 + 2 * pu; // beyond this the ragged-edge noise cannot bring a pixel back in
+  add(0, -f.faceW - vol - 0.1, headTop - vol - 0.05, f.faceW + vol + 0.1, sideY + 0.1, (u, v, o) => {
+    if (v - sideY > edge) return;
+    let d = capSd(u, v);
+    if (f.hairStyle === 'long') d = Math.min(d, sdRoundBox(u, v - (fcY + sideY) / 2, drapeW, (sideY - fcY) / 2 + 0.05, 0.1));
+    if (d > edge) return;
+    // Side cut: level with the ears, curving up towards the back of the head (no flat shelf).
+    d = Math.max(d, -windowSd(u, v), v - sideY + (f.hairStyle === 'long' ? 0 : 0.8 * Math.max(0, Math.abs(u) - f.faceW * 0.92)));
+    if (f.hairStyle === 'bald') d = Math.max(d, fcY - 0.6 - v);
+    if (d > edge) return;
+    if (d > -edge) d += 0.012 * (vnoise(Math.atan2(v - crownY, u - crownX) * 40, 1.3, seed ^ 0x9999) - 0.5); // ragged edge
+    const a = soft(d, 1.3 * pu) * (f.hairStyle === 'bald' ? 0.8 : 1);
+    if (a <= 0) return;
+    const depth = 0.82 + 0.18 * smooth(0, 0.06, -d);
+    hairShade(u, v, o, a, depth);
+  });
+}
 
-  // 14. Eyeglasses: tinted lenses, frames, bridge, temples to the ears.
+/** Eyeglasses: tinted lenses, frames, bridge, temples to the ears. */
+function eyeglasses(c: FaceFrame): void {
+  const { f, attrs, add, cov } = c;
   if (attrs.Eyeglasses) {
     const gl = f.glasses;
     const gx = Math.max(f.eyeDX + 0.01, gl.lensW + 0.05);

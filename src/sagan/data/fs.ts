@@ -17,7 +17,7 @@ export async function writeFile(path: string, data: Uint8Array | string): Promis
 }
 
 /** Atomic writes (temp file, fsync, rename): the engine's one implementation. */
-import { writeFileAtomic } from '../../engine/io/files.ts';
+import { writeFileAtomic } from '../../engine/index.ts';
 export { writeFileAtomic };
 
 /** mkdir -p. */
@@ -40,4 +40,3 @@ export async function rename(from: string, to: string): Promise<void> {
 
 /** Everything above as one object, to pass where a file source / sink is injected. */
 export const localFiles = { readFile, writeFile, writeFileAtomic, mkdir, exists, rename };
-export type LocalFiles = typeof localFiles;

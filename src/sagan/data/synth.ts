@@ -15,8 +15,7 @@ import { CELEBA_ATTRIBUTES, SAGAN_ATTRIBUTES, type SaganAttribute } from './attr
 import { ATTR_FILE, formatAttrList, formatPartition, IMAGE_DIR, MASK_DIR, PARTITION_FILE } from './celeba.ts';
 import { celebaLabels, celebaTarget, renderFaceWithMasks, sampleAttributes, sampleFace } from './faces.ts';
 import { localFiles } from './fs.ts';
-import { encodePng } from '../../engine/io/png.ts';
-import type { Image8 } from '../../engine/io/types.ts';
+import { encodePng, type Image8 } from '../../engine/index.ts';
 import * as jpeg from 'jpeg-js';
 
 export interface SynthOptions {

@@ -3,8 +3,7 @@
  * the model's resolution — the original (cropped and resized as in training), the attribute added
  * G(x, 1) and the attribute removed G(x, 0) — and a manifest line per written file.
  */
-import { encodePng } from '../../engine/io/png.ts';
-import { tensorToImage } from '../../engine/io/image.ts';
+import { encodePng, tensorToImage } from '../../engine/index.ts';
 import type { Generator } from '../model.ts';
 import { edit } from '../edit.ts';
 

@@ -6,9 +6,7 @@
  * test accuracy).
  */
 import { Tensor, tensor, tidy, keep, noGrad, grad, readAll, reshape, manualSeed } from '../../engine/index.ts';
-import { Module, Sequential, Conv2d, LeakyReLU } from '../../engine/nn/index.ts';
-import { Adam } from '../../engine/optim/adam.ts';
-import { saveSafetensors, parseSafetensors } from '../../engine/io/safetensors.ts';
+import { Module, Sequential, Conv2d, LeakyReLU, Adam, saveSafetensors, parseSafetensors } from '../../engine/index.ts';
 import { bceWithLogits } from '../losses.ts';
 import type { Batch, BatchSource } from '../batches.ts';
 import { binaryAccuracy } from './metrics.ts';

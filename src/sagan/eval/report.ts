@@ -3,8 +3,7 @@
  * model and direction; "n/a" where a metric does not apply), and the worst/best grid
  * (input | edited | counterfactual x* (when known) | SaGAN mask | ground-truth region | amplified |Δ|).
  */
-import { tensorGrid, type GridColumn } from '../../engine/io/grid.ts';
-import type { Image8 } from '../../engine/io/types.ts';
+import { tensorGrid, type GridColumn, type Image8 } from '../../engine/index.ts';
 import type { Summary } from './evaluate.ts';
 import { diffMap } from './metrics.ts';
 

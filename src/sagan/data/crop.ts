@@ -2,8 +2,7 @@
  * @file CelebA's centre-crop rule, on its own so the face renderer can frame faces exactly as the loader
  * crops them without importing the codecs.
  */
-
-import type { Rect } from './types.ts';
+import type { Rect } from '../../engine/index.ts';
 
 /**
  * CelebA's centre crop, generalised. For the 178×218 aligned images it is the 170×170 square at (4, 24) —

@@ -1,25 +1,17 @@
 /**
- * @file Kernel registry. A kernel is a WGSL template (a function of its specialisation) with one
- * compute entry point `main`, storage buffers and at most one uniform struct in group 0.
+ * @file Launching kernels: the one place where WGSL becomes pipelines and bind groups.
+ * A kernel (`src/kernels/kernel.ts`) is a WGSL template; `launch(k, spec, args)` compiles it once per
+ * specialisation and records one dispatch into the open batch (`queue.ts`).
  * `wgsl_reflect` reads each specialised source once: the bind-group layout (binding numbers, read vs
  * read_write) and the uniform struct's member offsets come from it, never from hand-counted numbers.
- * Pipelines are cached per kernel + specialisation key. Compile errors name the kernel and the line.
+ * Pipelines are cached per kernel + specialisation key (and device). Compile errors name the kernel
+ * and the line. The stack runs one way: device → queue → launch → ops.
  */
 // The package's "main" is CommonJS under "type": "module" (it fails in Node ESM and Deno); its ES build works everywhere.
 import { WgslReflect, ResourceType } from 'wgsl_reflect/wgsl_reflect.module.js';
-import { gpuDevice } from '../engine/device.ts';
-import { addPendingCheck, dispatch, uniformSlot } from '../engine/queue.ts';
-
-export interface Kernel<S> {
-  name: string;
-  /** WGSL source for one specialisation. */
-  source: (spec: S) => string;
-}
-
-/** Defines a kernel; `source` is called once per distinct specialisation. */
-export function kernel<S = void>(name: string, source: (spec: S) => string): Kernel<S> {
-  return { name, source };
-}
+import type { Kernel } from '../kernels/kernel.ts';
+import { gpuDevice } from './device.ts';
+import { addPendingCheck, dispatch, uniformSlot } from './queue.ts';
 
 type Scalar = 'u32' | 'i32' | 'f32';
 interface UniformField {
@@ -137,42 +129,45 @@ export interface LaunchArgs {
   grid: [number, number?, number?];
 }
 
+/** Writes the uniform struct's members (by name) into this dispatch's slot of the uniform arena. */
+function writeUniforms(k: Kernel<unknown>, u: NonNullable<Compiled['uniform']>, given: LaunchArgs['uniforms'] = {}): GPUBufferBinding {
+  const slot = uniformSlot(u.size);
+  for (const [fname, f] of u.fields) {
+    const v = given[fname];
+    if (v === undefined) throw new Error(`kernel ${k.name}: uniform '${fname}' not given`);
+    const vals = typeof v === 'number' ? [v] : v;
+    if (vals.length > f.count) throw new Error(`kernel ${k.name}: uniform '${fname}' takes ${f.count} values, got ${vals.length}`);
+    for (let i = 0; i < vals.length; i++) {
+      const o = f.offset + 4 * i;
+      if (f.type === 'f32') slot.view.setFloat32(o, vals[i], true);
+      else if (f.type === 'i32') slot.view.setInt32(o, vals[i], true);
+      else slot.view.setUint32(o, vals[i], true);
+    }
+  }
+  for (const name of Object.keys(given)) {
+    if (!u.fields.has(name)) throw new Error(`kernel ${k.name}: no uniform named '${name}'`);
+  }
+  return { buffer: slot.buffer, offset: slot.offset, size: u.size };
+}
+
+/** The bind group of one launch: storage buffers by WGSL name, the uniform struct from `args.uniforms`. */
+function bindGroup(k: Kernel<unknown>, c: Compiled, args: LaunchArgs): GPUBindGroup {
+  const entries: GPUBindGroupEntry[] = c.bindings.map((b) => {
+    if (b.kind === 'uniform') return { binding: b.binding, resource: writeUniforms(k, c.uniform!, args.uniforms) };
+    const ref = args.buffers[b.name];
+    if (!ref) throw new Error(`kernel ${k.name}: buffer '${b.name}' not given`);
+    return { binding: b.binding, resource: { buffer: ref.buffer, offset: ref.offset ?? 0, size: Math.max(4, Math.ceil(ref.bytes / 4) * 4) } };
+  });
+  return c.device.createBindGroup({ layout: c.layout, entries });
+}
+
 /** Records one launch of kernel `k` specialised by `spec`. */
 export function launch<S>(k: Kernel<S>, spec: S, args: LaunchArgs): void {
   const c = compile(k, spec);
-  const entries: GPUBindGroupEntry[] = [];
-  for (const b of c.bindings) {
-    if (b.kind === 'uniform') {
-      const u = c.uniform!;
-      const slot = uniformSlot(u.size);
-      const given = args.uniforms ?? {};
-      for (const [fname, f] of u.fields) {
-        const v = given[fname];
-        if (v === undefined) throw new Error(`kernel ${k.name}: uniform '${fname}' not given`);
-        const vals = typeof v === 'number' ? [v] : v;
-        if (vals.length > f.count) throw new Error(`kernel ${k.name}: uniform '${fname}' takes ${f.count} values, got ${vals.length}`);
-        for (let i = 0; i < vals.length; i++) {
-          const o = f.offset + 4 * i;
-          if (f.type === 'f32') slot.view.setFloat32(o, vals[i], true);
-          else if (f.type === 'i32') slot.view.setInt32(o, vals[i], true);
-          else slot.view.setUint32(o, vals[i], true);
-        }
-      }
-      for (const name of Object.keys(given)) {
-        if (!u.fields.has(name)) throw new Error(`kernel ${k.name}: no uniform named '${name}'`);
-      }
-      entries.push({ binding: b.binding, resource: { buffer: slot.buffer, offset: slot.offset, size: u.size } });
-    } else {
-      const ref = args.buffers[b.name];
-      if (!ref) throw new Error(`kernel ${k.name}: buffer '${b.name}' not given`);
-      entries.push({ binding: b.binding, resource: { buffer: ref.buffer, offset: ref.offset ?? 0, size: Math.max(4, Math.ceil(ref.bytes / 4) * 4) } });
-    }
-  }
-  const device = c.device;
-  const bg = device.createBindGroup({ layout: c.layout, entries });
+  const bg = bindGroup(k as Kernel<unknown>, c, args);
   const [x, y = 1, z = 1] = args.grid;
   if (x === 0 || y === 0 || z === 0) return;
-  const max = device.limits.maxComputeWorkgroupsPerDimension;
+  const max = c.device.limits.maxComputeWorkgroupsPerDimension;
   if (x > max || y > max || z > max) throw new Error(`kernel ${k.name}: grid ${x}×${y}×${z} exceeds ${max} per dimension`);
   dispatch(c.pipeline, bg, [x, y, z]);
 }
