@@ -75,7 +75,10 @@ beforeAll(async () => {
       ...deps,
     },
   }, null, 2));
-  await sh('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--loglevel=error'], app, 180_000);
+  await sh('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--loglevel=error'], app, 180_000).catch((e: Error) => {
+    if (/ENOTCACHED/.test(e.message)) e.message += '\nA dependency is not in npm\'s cache: run `npm ci` in this repository (it fills the cache), then retry.';
+    throw e;
+  });
   console.log(`[consumer] packed ${tgz} and installed it offline in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }, 300_000);
 
