@@ -2,8 +2,10 @@
 /**
  * @file The build: esbuild bundles the library for browsers and for Node, and the Node entry points
  * (`npm start`'s demo, …) into dist/. Takes well under a second; prints each file it wrote.
- *  - dist/browser/index.js  the library for browsers (init() uses navigator.gpu, so Dawn — 'webgpu' —
- *                           and node:* are never imported there and stay external)
+ *  - dist/browser/index.js  the library for browsers (init() uses navigator.gpu; node:* stays external,
+ *                           never imported there; Dawn — 'webgpu' — is replaced by a stub, because a
+ *                           user's bundler would otherwise try to bundle the native addon that npm
+ *                           installs beside the package as an optional dependency)
  *  - dist/node/index.js     the library for Node ('webgpu' is a native addon: external, resolved
  *                           from node_modules at run time)
  *  - dist/node/<name>.js    one per entry in NODE_ENTRIES
@@ -34,8 +36,19 @@ const common = {
   metafile: true,
 };
 
+/** Resolves 'webgpu' (Dawn, Node only) to a stub whose create() says to use the Node build. */
+const noDawn = {
+  name: 'no-dawn-in-browsers',
+  setup(b) {
+    b.onResolve({ filter: /^webgpu$/ }, () => ({ path: 'webgpu', namespace: 'no-dawn' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-dawn' }, () => ({
+      contents: "export const globals = {}; export function create() { throw new Error(\"sagan-webgpu: this is the browser build, which has no Dawn; Node resolves the package's 'node' export\"); }",
+    }));
+  },
+};
+
 const builds = [
-  { ...common, platform: 'browser', entryPoints: { index: 'src/index.ts' }, outdir: 'dist/browser', external: ['webgpu', 'node:*'] },
+  { ...common, platform: 'browser', entryPoints: { index: 'src/index.ts' }, outdir: 'dist/browser', external: ['node:*'], plugins: [noDawn] },
   {
     ...common,
     platform: 'node',

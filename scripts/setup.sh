@@ -3,6 +3,7 @@
 #  - Mesa 25 lavapipe (Vulkan on the CPU) from bookworm-backports: Dawn rejects Debian stable's Mesa 22.
 #  - Debian's chromium (headless browser tests; it brings SwiftShader) unless SKIP_CHROMIUM=1.
 #  - npm ci: webgpu (Dawn for Node), deno, vitest, esbuild, playwright-core, wgsl_reflect, typescript.
+#  - with WITH_TORCH=1: Debian's python3-torch and python3-pil (the PyTorch twin's tests).
 # Each step says whether it did something or found it already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +42,19 @@ if [ "$need_apt" = 1 ]; then
   fi
 else
   say "system packages already present"
+fi
+
+# The PyTorch twin's tests (test/torch, python/) need Debian's torch and Pillow; only on request
+# (WITH_TORCH=1; CI sets it), since python3-torch is ~1 GB. Without them those tests are skipped.
+if [ "${WITH_TORCH:-0}" = 1 ]; then
+  if /usr/bin/python3 -c 'import torch, PIL, numpy' >/dev/null 2>&1; then
+    say "python3-torch and python3-pil already installed"
+  else
+    say "installing python3-torch and python3-pil (WITH_TORCH=1)"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-torch python3-pil >/dev/null
+    say "$(/usr/bin/python3 -c 'import torch; print("torch", torch.__version__)')"
+  fi
 fi
 
 if [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then

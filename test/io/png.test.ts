@@ -1,6 +1,6 @@
 /**
  * @file PNG codec tests: encode → decode round trips for every channel count and awkward sizes, decoding of
- * PNG variants our encoder never writes (palette + tRNS, 16-bit, sub-byte grey, Adam7 interlacing) built
+ * PNG variants our encoder never writes (palette + tRNS, tRNS colour keys, 16-bit, sub-byte grey, Adam7 interlacing) built
  * here by a minimal independent writer, and corrupt files → ImageDecodeError.
  */
 import { describe, expect, it } from 'vitest';
@@ -136,6 +136,25 @@ describe('PNG encode/decode', () => {
       expect(rgba.channels).toBe(4);
       expect([...rgba.data.subarray(0, 16)]).toEqual([255, 0, 0, 0, 0, 255, 0, 128, 0, 0, 255, 255, 10, 20, 30, 255]);
     }
+  });
+
+  it('turns a tRNS colour key on grey and RGB images into an alpha channel (0 on the key, 255 elsewhere)', () => {
+    const be16 = (...v: number[]) => Uint8Array.from(v.flatMap((x) => [x >> 8, x & 255]));
+    // RGB 8-bit, key (10, 20, 30): only the exact match becomes transparent (not (10, 20, 31)).
+    const rgb = decodePng(png(3, 1, 8, 2, packRows([[10, 20, 30, 10, 20, 31, 200, 0, 9]], 8), [['tRNS', be16(10, 20, 30)]]));
+    expect(rgb.channels).toBe(4);
+    expect([...rgb.data]).toEqual([10, 20, 30, 0, 10, 20, 31, 255, 200, 0, 9, 255]);
+    // Grey 8-bit, key 77.
+    const g8 = decodePng(png(3, 1, 8, 0, packRows([[77, 78, 77]], 8), [['tRNS', be16(77)]]));
+    expect(g8.channels).toBe(2);
+    expect([...g8.data]).toEqual([77, 0, 78, 255, 77, 0]);
+    // 16-bit RGB: the key compares full 16-bit samples; 0x0102 and 0x0103 both round to 1 in 8 bits.
+    // (3 pixels: fast-png 8.0 rejects an RGB key on images of fewer pixels than key samples.)
+    const rgb16 = decodePng(png(3, 1, 16, 2, packRows([[0x0102, 0, 0, 0x0103, 0, 0, 0x0102, 0, 0]], 16), [['tRNS', be16(0x0102, 0, 0)]]));
+    expect([...rgb16.data]).toEqual([1, 0, 0, 0, 1, 0, 0, 255, 1, 0, 0, 0]);
+    // 2-bit grey: the key is a 2-bit sample (2 → 170 after scaling).
+    const g2 = decodePng(png(4, 1, 2, 0, packRows([[0, 1, 2, 3]], 2), [['tRNS', be16(2)]]));
+    expect([...g2.data]).toEqual([0, 255, 85, 255, 170, 0, 255, 255]);
   });
 
   it('decodes 16-bit (rounded to 8) and 1/2/4-bit grey (scaled to 0–255)', () => {

@@ -111,6 +111,14 @@ describe('safetensors format', () => {
     expect(() => parseSafetensors(big.subarray(3, 3 + file.length - 4))).toThrow(/'w'.*truncated/);
   });
 
+  it('copies each tensor out of a Node Buffer (whose slice() is a view into shared pool memory)', () => {
+    const file = serializeSafetensors({ a: { dtype: 'F32', shape: [1], data: Float32Array.of(7) }, b: { dtype: 'F32', shape: [2], data: Float32Array.of(1, 2) } });
+    const buf = Buffer.from(file); // small Buffers live inside one shared 8 KiB pool
+    const { tensors } = parseSafetensors(buf);
+    expect(Array.from(tensors.a.data as Float32Array)).toEqual([7]);
+    expect(Array.from(tensors.b.data as Float32Array)).toEqual([1, 2]);
+  });
+
   const data8 = new Uint8Array(8);
   const malformed: [string, () => Uint8Array, RegExp][] = [
     ['a file shorter than the length field', () => new Uint8Array(5), /5 bytes: too short/],

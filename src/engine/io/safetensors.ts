@@ -166,8 +166,9 @@ export function parseSafetensors(input: Uint8Array | ArrayBuffer): { tensors: Re
   const { entries, metadata, dataStart } = readHeader(bytes);
   // Object.fromEntries defines own properties, so even a tensor named '__proto__' is just a key.
   const tensors = Object.fromEntries(entries.map((e): [string, HostTensor] => {
-    // slice(): a copy starting at offset 0 of a fresh buffer, so it is aligned for any element type.
-    const raw = bytes.slice(dataStart + e.begin, dataStart + e.end).buffer;
+    // A copy starting at offset 0 of a fresh buffer, so it is aligned for any element type. Through
+    // Uint8Array's own slice: a Node Buffer's slice() is a view into its (often shared, pooled) memory.
+    const raw = Uint8Array.prototype.slice.call(bytes, dataStart + e.begin, dataStart + e.end).buffer;
     return [e.name, { dtype: e.dtype, shape: e.shape, data: new DTYPES[e.dtype].array(raw) }];
   }));
   return { tensors, metadata };

@@ -1,0 +1,101 @@
+"""SaGAN's networks, layer for layer and name for name as src/sagan/model.ts (so state dicts interchange):
+AMN(x, c) edits, SAN(x) gives the attention mask b, G(x, c) = b·AMN(x, c) + (1 − b)·x; D has a 2×2
+critic map (src) and an attribute logit (cls)."""
+import torch
+import torch.nn as nn
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.Conv2d(c, c, 3, 1, 1), nn.InstanceNorm2d(c), nn.ReLU(),
+            nn.Conv2d(c, c, 3, 1, 1), nn.InstanceNorm2d(c))
+
+    def forward(self, x):
+        return x + self.main(x)
+
+
+def trunk(in_ch, out_ch, w, n_res, last):
+    """Shared layer list of AMN and SAN: conv7 → 3 × down → residual blocks → 3 × up → conv7 → last."""
+    layers = [nn.Conv2d(in_ch, w, 7, 1, 3), nn.InstanceNorm2d(w), nn.ReLU()]
+    c = w
+    for _ in range(3):
+        layers += [nn.Conv2d(c, c * 2, 4, 2, 1), nn.InstanceNorm2d(c * 2), nn.ReLU()]
+        c *= 2
+    layers += [ResidualBlock(c) for _ in range(n_res)]
+    for _ in range(3):
+        layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1), nn.InstanceNorm2d(c // 2), nn.ReLU()]
+        c //= 2
+    layers += [nn.Conv2d(c, out_ch, 7, 1, 3), last]
+    return nn.Sequential(*layers)
+
+
+class AMN(nn.Module):
+    def __init__(self, w=32, n_res=4):
+        super().__init__()
+        self.main = trunk(4, 3, w, n_res, nn.Tanh())
+
+    def forward(self, x, c):
+        ctile = c.view(-1, 1, 1, 1).expand(-1, 1, x.size(2), x.size(3))
+        return self.main(torch.cat([x, ctile], 1))
+
+
+class SAN(nn.Module):
+    def __init__(self, w=32, n_res=4):
+        super().__init__()
+        self.main = trunk(3, 1, w, n_res, nn.Sigmoid())
+
+    def forward(self, x):
+        return self.main(x)
+
+
+class Generator(nn.Module):
+    """G(x, c) → (image, mask); attention=False is the ablation G = AMN (mask None), as in model.ts."""
+
+    def __init__(self, w=32, n_res=4, attention=True):
+        super().__init__()
+        self.amn = AMN(w, n_res)
+        self.san = SAN(w, n_res) if attention else None
+
+    def forward(self, x, c):
+        y = self.amn(x, c)
+        if self.san is None:
+            return y, None
+        b = self.san(x)
+        return b * y + (1 - b) * x, b
+
+
+class Discriminator(nn.Module):
+    def __init__(self, size=128, w=32):
+        super().__init__()
+        layers, c_in, c, s = [], 3, w, size
+        while s > 2:
+            layers += [nn.Conv2d(c_in, c, 4, 2, 1), nn.LeakyReLU(0.2)]
+            c_in, c, s = c, c * 2, s // 2
+        self.main = nn.Sequential(*layers)
+        self.src = nn.Conv2d(c_in, 1, 3, 1, 1)
+        self.cls = nn.Conv2d(c_in, 1, s, 1, 0)
+
+    def forward(self, x):
+        h = self.main(x)
+        return self.src(h), self.cls(h).view(-1)
+
+
+def init_discriminator(D):
+    """D's weights N(0, 0.02), biases 0 — the spec's (and the engine's) initialisation; G keeps PyTorch's default."""
+    for m in D.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.normal_(m.weight, 0, 0.02)
+            nn.init.zeros_(m.bias)
+
+
+def build(model_cfg):
+    """G and D from the checkpoint's model config {size, width, nRes, attention} (the engine's ModelConfig)."""
+    s, w, n = int(model_cfg["size"]), int(model_cfg["width"]), int(model_cfg["nRes"])
+    if s < 16 or s & (s - 1):
+        raise ValueError(f"model: size {s} must be a power of two >= 16")
+    G = Generator(w, n, bool(model_cfg.get("attention", True)))
+    D = Discriminator(s, w)
+    init_discriminator(D)
+    return G, D

@@ -1,0 +1,80 @@
+"""Unit tests of the pieces the cross-engine tests do not isolate: the safetensors writer's layout, the
+checkpoint round trip (weights, both Adam states, metadata) and the ported PRNG.
+Run: cd python && /usr/bin/python3 -m unittest discover -s tests"""
+import json
+import math
+import os
+import struct
+import tempfile
+import unittest
+
+import torch
+
+from sagan_torch import checkpoint as ckpt
+from sagan_torch.data import Rng, hash_ints, BatchOrder
+from sagan_torch.safetensors_io import parse, serialize, SafetensorsError
+from sagan_torch.trainer import Trainer
+
+CONFIG = {"attribute": "Eyeglasses", "data": "none", "model": {"size": 16, "width": 2, "nRes": 0, "attention": True},
+          "batchSize": 2, "steps": 3, "nCritic": 1, "lrG": 1e-3, "lrD": 2e-3, "betas": [0.5, 0.999], "decayFrom": math.inf,
+          "seed": 3, "dWarmup": 0}
+
+
+class SafetensorsTest(unittest.TestCase):
+    def test_layout_matches_the_reference_writer(self):
+        b = serialize({"b": torch.ones(2), "a": torch.zeros(1, dtype=torch.float64), "c": torch.tensor(1.5)}, {"k": "v"})
+        n, = struct.unpack("<Q", b[:8])
+        self.assertEqual(n % 8, 0)
+        header = json.loads(b[8:8 + n])
+        self.assertEqual(list(header), ["__metadata__", "a", "b", "c"])  # F64 first, then F32 by name
+        self.assertEqual(header["c"]["shape"], [])
+        t, md = parse(b)
+        self.assertEqual(md, {"k": "v"})
+        self.assertEqual(t["c"].item(), 1.5)
+        self.assertEqual(t["a"].dtype, torch.float64)
+
+    def test_rejects_untiled_data(self):
+        b = serialize({"a": torch.ones(2)})
+        with self.assertRaises(SafetensorsError):
+            parse(b + b"\0\0\0\0")
+
+
+class CheckpointTest(unittest.TestCase):
+    def test_round_trip_restores_weights_adam_and_position(self):
+        t = Trainer(CONFIG)
+        x, c = torch.rand(2, 3, 16, 16) * 2 - 1, torch.tensor([1.0, 0.0])
+        t.iteration([(x, c)], [torch.tensor([0.3, 0.6])])
+        t.batches = 7
+        with tempfile.TemporaryDirectory() as d:
+            p = os.path.join(d, "c.safetensors")
+            t.save(p)
+            u = Trainer({**CONFIG, "seed": 99})  # different initial weights
+            u.resume(p)
+        self.assertEqual((u.step, u.batches), (1, 7))
+        for a, b in zip(t.G.parameters(), u.G.parameters()):
+            self.assertTrue(torch.equal(a, b))
+        for opt_t, opt_u, mod_t, mod_u in ((t.optD, u.optD, t.D, u.D), (t.optG, u.optG, t.G, u.G)):
+            self.assertEqual(opt_u.param_groups[0]["lr"], opt_t.param_groups[0]["lr"])
+            for p, q in zip(mod_t.parameters(), mod_u.parameters()):
+                self.assertTrue(torch.equal(opt_t.state[p]["exp_avg_sq"], opt_u.state[q]["exp_avg_sq"]))
+                self.assertEqual(float(opt_u.state[q]["step"]), 1.0)
+        # The next iteration is the same from the original and the resumed trainer.
+        a = t.iteration([(x, c)], [torch.tensor([0.5, 0.5])])
+        b = u.iteration([(x, c)], [torch.tensor([0.5, 0.5])])
+        self.assertEqual(a, b)
+
+
+class RngTest(unittest.TestCase):
+    def test_mulberry32_and_hash_are_32_bit_and_deterministic(self):
+        r = Rng(hash_ints(1, 0))
+        xs = [r.u32() for _ in range(4)]
+        self.assertTrue(all(0 <= x < 2 ** 32 for x in xs))
+        self.assertEqual(xs, [Rng(hash_ints(1, 0)).u32()] + xs[1:])
+        order = BatchOrder(10, 3, 5)
+        seen = [i for k in range(3) for i in order(k)]
+        self.assertEqual(sorted(seen), sorted(set(seen)))  # one epoch: no repeats
+        self.assertEqual(len(seen), 9)
+
+
+if __name__ == "__main__":
+    unittest.main()
