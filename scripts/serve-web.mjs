@@ -8,7 +8,7 @@
  * rewrite the files under the page it is loading).
  */
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join, normalize, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,16 +26,18 @@ export async function buildWeb(out = join(root, 'dist/web')) {
     external: ['webgpu', 'node:*'],
   });
   for (const f of STATIC) copyFileSync(join(root, 'src/web', f), join(out, f));
-  // The shipped models (src/sagan/models.ts finds them at models/ beside the page).
-  const models = existsSync(join(root, 'models')) ? readdirSync(join(root, 'models')).filter((f) => f.endsWith('.safetensors')) : [];
-  if (models.length) mkdirSync(join(out, 'models'), { recursive: true });
+  // The shipped models, copied to models/ beside the page with an index the page reads (always written,
+  // so a build without models serves an empty list rather than 404s).
+  const models = existsSync(join(root, 'models')) ? readdirSync(join(root, 'models')).filter((f) => f.endsWith('.safetensors')).sort() : [];
+  mkdirSync(join(out, 'models'), { recursive: true });
   for (const f of models) copyFileSync(join(root, 'models', f), join(out, 'models', f));
-  return ['main.js', ...STATIC, ...models.map((f) => `models/${f}`)].map((f) => relative(root, join(out, f)));
+  writeFileSync(join(out, 'models', 'index.json'), JSON.stringify(models) + '\n');
+  return ['main.js', ...STATIC, 'models/index.json', ...models.map((f) => `models/${f}`)].map((f) => relative(root, join(out, f)));
 }
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json',
-  '.png': 'image/png', '.ico': 'image/x-icon',
+  '.png': 'image/png', '.json': 'application/json', '.safetensors': 'application/octet-stream', '.ico': 'image/x-icon',
 };
 
 /** Serves the folder `dir` on 127.0.0.1; resolves to the URL once listening. */

@@ -4,6 +4,7 @@
  * adapter and a device, and keeps them for every other module. `deviceInfo()` reports what we got.
  */
 import { throttleDawnPolling } from './dawn_poll.ts';
+import { enableDenoCollection } from './deno_gc.ts';
 
 export interface InitOptions {
   /** Any object with WebGPU's `requestAdapter` (navigator.gpu, Dawn's `create()`, a test double). */
@@ -92,6 +93,8 @@ export async function init(opts: InitOptions = {}): Promise<DeviceInfo> {
     const { gpu, runtime } = await findGpu(opts);
     // In Node the GPU is Dawn's whether we created it or the caller did (init({ gpu: create([...]) })).
     if (runtimeName() === 'node') throttleDawnPolling();
+    // Deno frees WebGPU objects only on a major GC: see deno_gc.ts.
+    if (runtimeName() === 'deno') await enableDenoCollection();
     const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
     if (!adapter) {
       throw new Error(

@@ -6,6 +6,7 @@
  */
 import { gpuDevice, takeDeviceErrors } from './device.ts';
 import { pool } from './memory.ts';
+import { collectAfter } from './deno_gc.ts';
 
 const FLUSH_AT = 192;
 const SLOT = 256; // minUniformBufferOffsetAlignment is at most 256 on every adapter
@@ -110,6 +111,7 @@ export function submit(): void {
   b.device.queue.submit([b.encoder.finish()]);
   counters.submits++;
   for (const t of b.trash) t.destroy();
+  collectAfter(b.dispatches); // Deno only: frees the batch's bind groups (deno_gc.ts)
 }
 
 export function addPendingCheck(p: Promise<string | null>): void {

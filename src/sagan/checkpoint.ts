@@ -6,14 +6,14 @@
  */
 import { saveSafetensors, parseSafetensors, type HostTensor } from '../engine/index.ts';
 import type { Adam, Tensor, Module } from '../engine/index.ts';
-import { checkModelConfig, type ModelConfig } from './model.ts';
+import { checkTrainConfig, configJson, rangeProblem, RANGES, type TrainConfig } from './config.ts';
 
 export const CHECKPOINT_FORMAT = 'sagan-webgpu/1';
 
 export interface CheckpointMeta {
   step: number;
-  /** The training configuration (JSON-serialisable). */
-  config: Record<string, unknown> & { model: ModelConfig };
+  /** The training configuration. */
+  config: TrainConfig;
   rng: { seed: number; offset: number };
   /** Batches drawn from the training stream so far. */
   batches: number;
@@ -32,7 +32,7 @@ export async function saveCheckpoint(G: AnyMod, D: AnyMod | null, optG: Adam | n
   const metadata: Record<string, string> = {
     format: CHECKPOINT_FORMAT,
     step: String(meta.step),
-    config: JSON.stringify(meta.config),
+    config: configJson(meta.config),
     rng: JSON.stringify(meta.rng),
     batches: String(meta.batches),
   };
@@ -64,14 +64,7 @@ export function readCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Loaded
   if (md.format !== CHECKPOINT_FORMAT) {
     throw new Error(`${source}: not a sagan-webgpu checkpoint (metadata format is ${JSON.stringify(md.format ?? null)}, expected '${CHECKPOINT_FORMAT}'). Fix: pass a file written by 'train' or the web app.`);
   }
-  let config: CheckpointMeta['config'], rng: CheckpointMeta['rng'];
-  try {
-    config = JSON.parse(md.config);
-    rng = JSON.parse(md.rng);
-    checkModelConfig(config.model);
-  } catch (e) {
-    throw new Error(`${source}: checkpoint metadata is damaged (${(e as Error).message})`);
-  }
+  const meta = checkMeta(md, source);
   const parts: LoadedCheckpoint['parts'] = { G: {}, D: {}, optG: {}, optD: {} };
   for (const [k, v] of Object.entries(parsed.tensors)) {
     const dot = k.indexOf('.');
@@ -80,7 +73,49 @@ export function readCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Loaded
     parts[p][k.slice(dot + 1)] = v;
   }
   if (!Object.keys(parts.G).length) throw new Error(`${source}: the checkpoint holds no generator weights (G.*)`);
+  for (const p of ['G', 'D'] as const) {
+    const bad = nonFinite(parts[p]);
+    if (bad) throw new Error(`${source}: weight ${p}.${bad} holds NaN or infinite values (the run diverged before this was saved). Fix: use an earlier checkpoint, or retrain with a lower --lr.`);
+  }
   const optMeta: LoadedCheckpoint['optMeta'] = {};
   for (const name of ['optG', 'optD']) if (md[`${name}.param_groups`]) optMeta[name] = { param_groups: md[`${name}.param_groups`] };
-  return { meta: { step: Number(md.step), config, rng, batches: Number(md.batches) }, parts, optMeta };
+  return { meta, parts, optMeta };
+}
+
+/** The first float tensor holding NaN or ±Infinity, by name, or null. */
+export function nonFinite(tensors: Record<string, HostTensor>): string | null {
+  for (const [k, t] of Object.entries(tensors)) {
+    if (t.dtype !== 'F32' && t.dtype !== 'F64') continue;
+    const d = t.data as Float32Array | Float64Array;
+    for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return k;
+  }
+  return null;
+}
+
+/** Every metadata field, parsed and range-checked; errors name the file and the field. */
+function checkMeta(md: Record<string, string>, source: string): CheckpointMeta {
+  const field = (name: string, what: string, v: unknown): never => {
+    throw new Error(`${source}: checkpoint metadata field '${name}' ${what}, got ${JSON.stringify(v) ?? String(v)}. The file is damaged or was not written by 'train'.`);
+  };
+  const json = (name: string): unknown => {
+    try {
+      return JSON.parse(md[name] ?? '');
+    } catch {
+      return field(name, 'is not valid JSON', md[name]);
+    }
+  };
+  const int = (name: 'step' | 'batches'): number => {
+    const raw = md[name];
+    const v = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
+    const p = rangeProblem(v, RANGES[name]);
+    return p ? field(name, p, raw) : v;
+  };
+  const step = int('step'), batches = int('batches');
+  const config = checkTrainConfig(json('config'), `${source}: checkpoint metadata`);
+  const rng = json('rng') as Record<string, unknown> | null;
+  if (typeof rng !== 'object' || rng === null) return field('rng', 'must be an object {seed, offset}', md.rng);
+  if (rangeProblem(rng.seed, { min: 0, max: 2 ** 32 - 1, int: true })) field('rng.seed', 'must be an integer 0 … 2^32−1', rng.seed);
+  if (rangeProblem(rng.offset, { min: 0, max: Number.MAX_SAFE_INTEGER, int: true })) field('rng.offset', 'must be an integer ≥ 0', rng.offset);
+  if (step > config.steps) field('step', `exceeds the config's steps (${config.steps})`, md.step);
+  return { step, config, rng: { seed: rng.seed as number, offset: rng.offset as number }, batches };
 }

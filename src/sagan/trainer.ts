@@ -10,54 +10,15 @@ import {
   Tensor, tensor, rand, grad, tidy, keep, noGrad, readAll, concat, reshape, sub, getRngState, setRngState, manualSeed,
 } from '../engine/index.ts';
 import { Adam, linearDecay, encodePng, tensorGrid } from '../engine/index.ts';
-import { Generator, Discriminator, type ModelConfig } from './model.ts';
-import { discriminatorLoss, generatorLoss, bceWithLogits, PAPER_WEIGHTS, type LossWeights, type CriticView } from './losses.ts';
+import { Generator, Discriminator } from './model.ts';
+import { discriminatorLoss, generatorLoss, bceWithLogits, type CriticView } from './losses.ts';
 import { saveCheckpoint, readCheckpoint } from './checkpoint.ts';
-import { diffAugment, type Augment } from './augment.ts';
+import { diffAugment } from './augment.ts';
 import { Rng, hashInts } from './data/rng.ts';
+import type { TrainConfig } from './config.ts';
 import type { Batch, BatchSource } from './batches.ts';
 
-export interface TrainConfig {
-  attribute: string;
-  /** 'synthetic' or a CelebA-layout folder. */
-  data: string;
-  /** Synthetic data: seed and size of the training face set (held-out faces follow it; `sagan eval` reads them). */
-  dataSeed?: number;
-  dataCount?: number;
-  model: ModelConfig;
-  batchSize: number;
-  /** Iterations (each: nCritic D steps + 1 G step). */
-  steps: number;
-  /**
-   * Critic warm-up: D steps on the attribute loss alone (BCE on real images) before the first
-   * iteration; 0 in the paper. A short run needs it: the identity loss (×100) closes the attention
-   * mask within ~100 iterations, long before a critic trained from scratch tells the attribute apart,
-   * and a closed mask barely reopens. With a warmed-up critic the generator gets an attribute signal
-   * from its first step (PyTorch, 32² w8: edits after ~50 instead of ~300 iterations).
-   */
-  dWarmup?: number;
-  nCritic: number;
-  /**
-   * Not in the paper (absent or empty there): differentiable augmentation of everything the critic sees
-   * (augment.ts: color, translation, cutout), so its judgement rests on what survives those transforms.
-   */
-  augment?: Augment[];
-  lrG: number;
-  lrD: number;
-  betas: [number, number];
-  /** Linear decay of both learning rates to 0 from this iteration on (≥ steps: none). */
-  decayFrom: number;
-  weights: LossWeights;
-  seed: number;
-  logEvery: number;
-  sampleEvery: number;
-  checkpointEvery: number;
-}
-
-export const DEFAULT_TRAIN: Omit<TrainConfig, 'attribute' | 'data' | 'model'> = {
-  batchSize: 16, steps: 10000, nCritic: 3, lrG: 2e-4, lrD: 2e-4, betas: [0.5, 0.999], decayFrom: Infinity,
-  weights: PAPER_WEIGHTS, seed: 1, logEvery: 10, sampleEvery: 500, checkpointEvery: 1000,
-};
+export { DEFAULT_TRAIN, type TrainConfig } from './config.ts';
 
 /** One line of the JSONL log. */
 export interface LogRecord {
@@ -71,6 +32,9 @@ export interface LogRecord {
   sec_per_iter: number;
 }
 const FIELDS = ['d_loss', 'd_adv', 'gp', 'd_cls', 'g_loss', 'g_adv', 'g_cls', 'rec', 'idt', 'mask_mean'] as const;
+
+/** Training produced NaN or ±Infinity; nothing from that iteration on was logged or saved. */
+export class DivergedError extends Error {}
 
 export interface Progress {
   step: number;
@@ -220,16 +184,24 @@ export class Trainer {
     const iters = this.step - this.windowStart.step;
     const spi = iters > 0 ? (now - this.windowStart.time) / 1000 / iters : NaN;
     this.windowStart = { step: this.step, time: now };
-    for (const [i, p] of this.pending.entries()) {
+    const pending = this.pending;
+    this.pending = [];
+    for (const [i, p] of pending.entries()) {
       const rec = { step: p.step } as LogRecord;
       FIELDS.forEach((f, j) => (rec[f] = vals[i][j]));
+      // The mask mean is NaN by design without attention; every loss must be finite.
+      const bad = FIELDS.filter((f) => f !== 'mask_mean' && !Number.isFinite(rec[f]));
+      if (bad.length) {
+        for (const q of pending.slice(i)) q.t.dispose();
+        throw new DivergedError(`training diverged: ${bad.map((f) => `${f} = ${rec[f]}`).join(', ')} at iteration ${p.step}. ` +
+          `Stopped before logging or saving it: the last checkpoint written is untouched. Fix: a lower --lr, then --resume (or start again with --force).`);
+      }
       rec.lr = p.lr;
       rec.sec_per_iter = spi;
       p.t.dispose();
       this.last = rec;
       await this.sink.log?.(rec);
     }
-    this.pending = [];
   }
 
   /** The sample grid for the held-out batch: input | edited (attribute flipped) | mask | back-translated. */
@@ -253,11 +225,15 @@ export class Trainer {
     return encodePng(grid);
   }
 
+  /** The checkpoint; refuses (DivergedError) to produce one whose weights are not all finite. */
   async checkpointBytes(): Promise<Uint8Array> {
-    return saveCheckpoint(this.G, this.D, this.optG, this.optD, {
-      step: this.step, config: this.config as unknown as Record<string, unknown> & { model: ModelConfig },
-      rng: getRngState(), batches: this.batches,
-    });
+    const bytes = await saveCheckpoint(this.G, this.D, this.optG, this.optD, { step: this.step, config: this.config, rng: getRngState(), batches: this.batches });
+    try {
+      readCheckpoint(bytes, `the checkpoint of iteration ${this.step}`); // the loader's checks, before anything is written
+    } catch (e) {
+      throw new DivergedError(`training diverged: ${(e as Error).message} Not written: the last checkpoint on disk is untouched.`);
+    }
+    return bytes;
   }
 
   /** Asks `run` to stop after the current iteration (the browser's pause button). */
@@ -283,7 +259,11 @@ export class Trainer {
         const png = await this.sampleGrid();
         if (png) await this.sink.samples?.(this.step, png);
       }
-      if (this.step % c.checkpointEvery === 0 || done) await this.sink.checkpoint?.(this.step, await this.checkpointBytes());
+      if (this.step % c.checkpointEvery === 0 || done) {
+        // Log first: the log then always reaches the checkpoint's step, and a non-finite loss stops the run before it is saved.
+        await this.flushLog();
+        await this.sink.checkpoint?.(this.step, await this.checkpointBytes());
+      }
       const el = (performance.now() - t0) / 1000;
       const rate = (this.step - s0) / el;
       this.sink.progress?.({ step: this.step, steps: until, itPerSec: rate, etaSec: (until - this.step) / rate, last: this.last });

@@ -4,20 +4,23 @@
  * folder the user picked (read straight from its File objects, decoded by the browser). Every source
  * yields the main thread after each batch so the page stays responsive while training.
  */
-import { syntheticSource, celebaSource, prefetching, type Batch, type BatchSource } from '../sagan/batches.ts';
-import { openCelebA, parseAttrList, ATTR_FILE, type ReadFile } from '../sagan/data/celeba.ts';
-import { SAGAN_ATTRIBUTES, type SaganAttribute } from '../sagan/data/attrs.ts';
+import type { Batch, BatchSource } from '../sagan/batches.ts';
+import { parseAttrList, ATTR_FILE, type ReadFile } from '../sagan/data/celeba.ts';
+import { trainingData as buildTrainingData } from '../sagan/training-data.ts';
+import { SYNTHETIC_SET, type TrainConfig } from '../sagan/config.ts';
 import { decodeImageAsync } from '../engine/io/image.ts';
 import { fileBytes, nextTask } from './dom.ts';
 
-/** `sagan train`'s --data-seed and --data-count defaults. */
-export const SYNTH_SEED = 2018, SYNTH_COUNT = 4000;
+/** `sagan train`'s --data-seed and --data-count defaults (config.ts). */
+export const SYNTH_SEED = SYNTHETIC_SET.seed, SYNTH_COUNT = SYNTHETIC_SET.count;
 /** Rows of the live sample grid. */
 const HELD_OUT = 4;
 
 export interface TrainingData {
   data: BatchSource;
   heldOut: Batch;
+  /** Fallbacks taken (e.g. no held-out split): shown to the user. */
+  notes: string[];
 }
 
 /** A picked CelebA-layout folder: its list file's attributes and a reader over the picked files. */
@@ -60,23 +63,12 @@ function yielding(src: BatchSource): BatchSource {
   };
 }
 
-/** Synthetic or CelebA data for a run; `folder` is required for CelebA. */
-export async function trainingData(kind: 'synthetic' | 'celeba', folder: PickedFolder | null, attribute: string, size: number, batchSize: number, seed: number): Promise<TrainingData> {
-  if (kind === 'synthetic') {
-    if (!SAGAN_ATTRIBUTES.includes(attribute as SaganAttribute)) {
-      throw new Error(`synthetic faces render ${SAGAN_ATTRIBUTES.join(', ')}; '${attribute}' is not one of them`);
-    }
-    const common = { attribute: attribute as SaganAttribute, size, dataSeed: SYNTH_SEED };
-    const train = syntheticSource({ ...common, length: SYNTH_COUNT, batchSize, orderSeed: seed });
-    const test = syntheticSource({ ...common, length: HELD_OUT, batchSize: HELD_OUT, orderSeed: 0, offset: SYNTH_COUNT });
-    return { data: yielding(prefetching(train)), heldOut: await test.batch(0) };
-  }
-  if (!folder) throw new Error('pick a CelebA folder first (or choose synthetic faces)');
-  const open = (split: 'train' | 'test') => openCelebA({ root: folder.root, attribute, size, readFile: folder.readFile, split, decode: decodeImageAsync });
-  const train = await open('train');
-  if (train.length < batchSize) throw new Error(`${folder.root}: ${train.length} training images do not fill one batch of ${batchSize}`);
-  // The count split (as `sagan train`): images past the first 200 000 are the test split; small folders have none.
-  const test = train.length < folder.images ? await open('test') : train;
-  const heldOut = await celebaSource(test, Math.min(HELD_OUT, test.length), 0).batch(0);
-  return { data: yielding(prefetching(celebaSource(train, batchSize, seed))), heldOut };
+/** Synthetic or CelebA data for a run (the CLI's trainingData, so both split and order alike); `folder` is required for CelebA. */
+export async function trainingData(kind: 'synthetic' | 'celeba', folder: PickedFolder | null, config: TrainConfig): Promise<TrainingData> {
+  if (kind === 'celeba' && !folder) throw new Error('pick a CelebA folder first (or choose synthetic faces)');
+  const d = await buildTrainingData({
+    ...config, size: config.model.size, heldOutRows: HELD_OUT,
+    ...(kind === 'celeba' ? { data: folder!.root, readFile: folder!.readFile, decode: decodeImageAsync } : { data: 'synthetic' }),
+  });
+  return { data: yielding(d.data), heldOut: d.heldOut, notes: d.notes };
 }

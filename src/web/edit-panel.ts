@@ -11,7 +11,7 @@ import { encodePng } from '../engine/io/png.ts';
 import { sampleFace, sampleAttributes, renderFace, squareTarget, celebaTarget } from '../sagan/data/faces.ts';
 import { $, say, download, drawImage8, fileBytes, message } from './dom.ts';
 import { SYNTH_SEED, SYNTH_COUNT } from './data.ts';
-import { SHIPPED_MODELS, shippedModel, shippedModelUrl } from '../sagan/models.ts';
+import { SHIPPED_MODELS, shippedModel } from '../sagan/models.ts';
 
 interface Model {
   bytes: Uint8Array;
@@ -52,16 +52,15 @@ export class EditPanel {
   }
 
   /**
-   * Offers the shipped models (models/ beside the page) in the "Shipped model" list and loads the first one
-   * there, so a visitor can edit before training anything. Models the server does not have are left out.
+   * Offers the shipped models (models/ beside the page, listed in models/index.json by the build) in the
+   * "Shipped model" list and loads the first one, so a visitor can edit before training anything.
    */
   async offerShipped(): Promise<void> {
     const sel = $<HTMLSelectElement>('edit-shipped');
-    const have: string[] = [];
-    for (const m of SHIPPED_MODELS) {
-      const r = await fetch(shippedModelUrl(m, document.baseURI), { method: 'HEAD' }).catch(() => null);
-      if (r?.ok) have.push(m.name);
-    }
+    const files = await fetch(new URL('models/index.json', document.baseURI))
+      .then((r) => (r.ok ? (r.json() as Promise<string[]>) : []))
+      .catch(() => [] as string[]);
+    const have = SHIPPED_MODELS.filter((m) => files.includes(m.file)).map((m) => m.name);
     sel.replaceChildren(...(have.length ? have : ['']).map((name) => {
       const o = document.createElement('option');
       o.value = name;
@@ -76,7 +75,7 @@ export class EditPanel {
   private async loadShipped(name: string): Promise<void> {
     if (!name) return;
     try {
-      const r = await fetch(shippedModelUrl(shippedModel(name), document.baseURI));
+      const r = await fetch(new URL(`models/${shippedModel(name).file}`, document.baseURI));
       if (!r.ok) throw new Error(`HTTP ${r.status}`);
       // Not "from a file": a run trained in this page replaces it when it finishes.
       this.loadCheckpoint(new Uint8Array(await r.arrayBuffer()), `shipped model '${name}'`, false);

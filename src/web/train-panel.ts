@@ -157,8 +157,8 @@ export class TrainPanel {
     let config: TrainConfig;
     try {
       const ck = readCheckpoint(bytes, source);
-      const c = ck.meta.config as unknown as TrainConfig;
-      config = { ...DEFAULT_TRAIN, ...c, decayFrom: c.decayFrom ?? Infinity, steps: Math.max(c.steps, Number($<HTMLInputElement>('steps').value) || 0, ck.meta.step + 1) };
+      const c = ck.meta.config;
+      config = { ...DEFAULT_TRAIN, ...c, steps: Math.max(c.steps, Number($<HTMLInputElement>('steps').value) || 0, ck.meta.step + 1) };
       if (config.data !== 'synthetic' && !this.folder) throw new Error(`${source} was trained on the CelebA folder '${config.data}': pick that folder above, then continue`);
       this.writeForm(config);
       if (config.data !== 'synthetic') config.data = this.folder!.root || config.data;
@@ -176,7 +176,8 @@ export class TrainPanel {
     let t: Trainer;
     try {
       const kind = config.data === 'synthetic' ? 'synthetic' : 'celeba';
-      const { data, heldOut } = await trainingData(kind, this.folder, config.attribute, config.model.size, config.batchSize, config.seed);
+      const { data, heldOut, notes } = await trainingData(kind, this.folder, config);
+      if (notes.length) say($('data-status'), notes.join(' '));
       t = new Trainer(config, data, heldOut, {
         log: (r) => this.logged(r),
         samples: (step, png) => this.showSamples(step, png),

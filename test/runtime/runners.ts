@@ -61,21 +61,21 @@ async function bundle(entry: string, platform: 'node' | 'browser', outfile: stri
 }
 
 /** Node: bundles `entry` (relative to the repo root) and runs it with node. */
-export async function runNode<T>(entry: string, timeoutMs = 60_000): Promise<Run<T>> {
+export async function runNode<T>(entry: string, timeoutMs = 60_000, args: string[] = []): Promise<Run<T>> {
   mkdirSync(OUT, { recursive: true });
   const file = join(OUT, `${basename(entry, '.ts')}.node.mjs`);
   await bundle(entry, 'node', file);
   const t0 = performance.now();
-  const r = await exec(process.execPath, [file], timeoutMs);
+  const r = await exec(process.execPath, [file, ...args], timeoutMs);
   return { result: parseResult<T>(`node ${entry}`, r), wallMs: performance.now() - t0 };
 }
 
 /** Deno: runs the .ts source itself (checks .ts import specifiers and that nothing needs Node). */
-export async function runDeno<T>(entry: string, timeoutMs = 60_000): Promise<Run<T>> {
+export async function runDeno<T>(entry: string, timeoutMs = 60_000, args: string[] = []): Promise<Run<T>> {
   const deno = join(ROOT, 'node_modules/.bin/deno');
   if (!existsSync(deno)) throw new Error(`deno is not installed (${deno}). Fix: run 'bash scripts/setup.sh' (npm ci installs it).`);
   const t0 = performance.now();
-  const r = await exec(deno, ['run', '-A', '--no-lock', entry], timeoutMs);
+  const r = await exec(deno, ['run', '-A', '--no-lock', entry, ...args], timeoutMs);
   return { result: parseResult<T>(`deno run ${entry}`, r), wallMs: performance.now() - t0 };
 }
 

@@ -16,9 +16,9 @@ export const AUGMENT_FLAGS = {
   ckpt: { type: 'string', default: '', help: "generator checkpoint written by 'sagan train'" },
   data: { type: 'string', default: '', help: 'a CelebA-layout folder to augment (instead of image files)' },
   split: { type: 'string', default: 'train', choices: ['train', 'test', 'all'], help: 'with --data: which split' },
-  count: { type: 'int', default: 0, help: 'with --data: the first N images of the split (0: all)' },
-  'train-count': { type: 'int', default: 200000, help: 'with --data: images in the train split (the rest is test), as train' },
-  batch: { type: 'int', default: 16, help: 'images per GPU batch' },
+  count: { type: 'int', default: 0, min: 0, help: 'with --data: the first N images of the split (0: all)' },
+  'train-count': { type: 'int', default: 200000, min: 1, help: 'with --data: images in the train split (the rest is test), as train' },
+  batch: { type: 'int', default: 16, min: 1, help: 'images per GPU batch' },
   out: { type: 'string', default: 'augmented', help: 'output folder' },
 } satisfies Flags;
 

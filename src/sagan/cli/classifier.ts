@@ -19,22 +19,23 @@ import { exists } from '../data/fs.ts';
 import { MASK_DIR } from '../data/celeba.ts';
 import { toJson } from '../eval/report.ts';
 import { parseArgs, UsageError, type Flags } from './args.ts';
+import { SYNTHETIC_SET, RANGES, bounds } from '../config.ts';
 import { ProgressBar } from './progress.ts';
 
 export const CLASSIFIER_FLAGS = {
   data: { type: 'string', default: 'synthetic', help: "'synthetic' or a CelebA-layout folder" },
   attr: { type: 'string', default: 'Eyeglasses', help: `attribute to classify (synthetic: ${SAGAN_ATTRIBUTES.join(', ')})` },
-  size: { type: 'int', default: 128, help: 'image size (power of two ≥ 16; the generator it judges must match)' },
-  width: { type: 'int', default: 16, help: 'base width (convs run w, 2w, 4w, 8w)' },
-  steps: { type: 'int', default: 2000, help: 'training steps' },
-  batch: { type: 'int', default: 32, help: 'batch size' },
-  lr: { type: 'number', default: 1e-3, help: 'Adam learning rate' },
-  seed: { type: 'int', default: 1, help: 'seed of weights and batch order' },
-  'data-seed': { type: 'int', default: 2018, help: 'synthetic data: seed of the face set (as train)' },
-  'data-count': { type: 'int', default: 4000, help: 'synthetic data: training faces (as train); the test faces follow them' },
-  'test-count': { type: 'int', default: 500, help: 'held-out images to test on (synthetic: faces after the training set; CelebA: the test split)' },
-  'train-count': { type: 'int', default: 200000, help: 'CelebA folder: images in the train split (the rest is test), as train' },
-  'hard-negatives': { type: 'number', default: 0.5, help: "share of training images whose attribute region is tinted, noised, blurred, painted or (synthetic faces) given a faint ghost of the flipped attribute, true label kept — so the judge cannot be fooled by a colour cue or a partial edit; needs regions (synthetic faces or a folder with masks/<attr>/); 0: a plain judge" },
+  size: { type: 'int', default: 128, ...bounds(RANGES.size), help: 'image size (power of two ≥ 16; the generator it judges must match)' },
+  width: { type: 'int', default: 16, min: 1, help: 'base width (convs run w, 2w, 4w, 8w)' },
+  steps: { type: 'int', default: 2000, min: 1, help: 'training steps' },
+  batch: { type: 'int', default: 32, min: 1, help: 'batch size' },
+  lr: { type: 'number', default: 1e-3, ...bounds(RANGES.lr), help: 'Adam learning rate' },
+  seed: { type: 'int', default: 1, ...bounds(RANGES.seed), help: 'seed of weights and batch order' },
+  'data-seed': { type: 'int', default: SYNTHETIC_SET.seed, ...bounds(RANGES.dataSeed), help: 'synthetic data: seed of the face set (as train)' },
+  'data-count': { type: 'int', default: SYNTHETIC_SET.count, ...bounds(RANGES.dataCount), help: 'synthetic data: training faces (as train); the test faces follow them' },
+  'test-count': { type: 'int', default: 500, min: 1, help: 'held-out images to test on (synthetic: faces after the training set; CelebA: the test split)' },
+  'train-count': { type: 'int', default: 200000, min: 1, help: 'CelebA folder: images in the train split (the rest is test), as train' },
+  'hard-negatives': { type: 'number', default: 0.5, min: 0, max: 1, help: "share of training images whose attribute region is tinted, noised, blurred, painted or (synthetic faces) given a faint ghost of the flipped attribute, true label kept — so the judge cannot be fooled by a colour cue or a partial edit; needs regions (synthetic faces or a folder with masks/<attr>/); 0: a plain judge" },
   out: { type: 'string', default: 'runs/classifier', help: 'output folder' },
   quiet: { type: 'boolean', default: false, help: 'no progress bar' },
 } satisfies Flags;

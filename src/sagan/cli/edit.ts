@@ -1,6 +1,7 @@
 /**
  * @file `sagan edit`: applies a trained generator to images. For each input writes
  * NAME_edited.png and NAME_mask.png (and NAME_input.png, the cropped and resized input) to --out.
+ * Inputs that share a file stem (a/x.png, b/x.jpg) get NAME, NAME-2, … so none overwrites another.
  */
 import { init, decodeImageAsync, encodePng, tensorToImage } from '../../engine/index.ts';
 import { readFile, writeFile, mkdir } from '../data/fs.ts';
@@ -49,9 +50,10 @@ export async function editCommand(argv: string[]): Promise<void> {
   const x = imagesToInput(imgs, S, data);
   const { edited, mask } = await edit(G, x, n, Number(a.target));
   await mkdir(a.out);
+  const names = uniqueNames(a._.map(fileStem));
   const written: string[] = [];
   for (let i = 0; i < n; i++) {
-    const name = fileStem(a._[i]);
+    const name = names[i];
     const put = async (suffix: string, arr: Float32Array, c: number, range: [number, number]) => {
       const path = `${a.out}/${name}_${suffix}.png`;
       const img = tensorToImage(arr, c, S, S, i * c * S * S, range);
@@ -63,4 +65,15 @@ export async function editCommand(argv: string[]): Promise<void> {
     await put('mask', mask, 1, [0, 1]);
   }
   console.log(`${Number(a.target) ? 'added' : 'removed'} ${attribute} (${S}², ${data}) on ${n} image(s):\n${written.join('\n')}`);
+}
+
+/** Stems made unique in input order: the second 'x' becomes 'x-2' (skipping names already taken). */
+export function uniqueNames(stems: string[]): string[] {
+  const taken = new Set<string>();
+  return stems.map((s) => {
+    let name = s;
+    for (let k = 2; taken.has(name); k++) name = `${s}-${k}`;
+    taken.add(name);
+    return name;
+  });
 }

@@ -9,6 +9,7 @@ import { init, encodePng } from '../../engine/index.ts';
 import { writeFile, mkdir } from '../data/fs.ts';
 import { generatorFromCheckpoint } from '../edit.ts';
 import { readCheckpoint } from '../checkpoint.ts';
+import { SYNTHETIC_SET, type TrainConfig } from '../config.ts';
 import { loadClassifier, type AttributeClassifier, type ClassifierMeta } from '../eval/classifier.ts';
 import { syntheticSet, celebaSet, type EvalSet } from '../eval/data.ts';
 import { evaluateEdits, worstAndBest, gridData, type RankBy } from '../eval/evaluate.ts';
@@ -20,14 +21,14 @@ import { ProgressBar } from './progress.ts';
 export const EVAL_FLAGS = {
   ckpt: { type: 'string', default: '', help: "generator checkpoint(s) written by 'sagan train', comma-separated" },
   classifier: { type: 'string', default: '', help: "judge classifier(s) written by 'sagan train-classifier', comma-separated; matched by attribute" },
-  count: { type: 'int', default: 200, help: 'held-out images (synthetic: the faces after the training set; CelebA: the first of the test split)' },
+  count: { type: 'int', default: 200, min: 2, help: 'held-out images (synthetic: the faces after the training set; CelebA: the first of the test split)' },
   data: { type: 'string', default: '', help: "'synthetic' or a CelebA-layout folder (default: the checkpoint's training data)" },
-  'data-seed': { type: 'int', default: -1, help: "synthetic: face-set seed (-1: the checkpoint's, else 2018 as train's default)" },
-  'data-count': { type: 'int', default: -1, help: "synthetic: the run's training faces = the held-out offset (-1: the checkpoint's, else 4000 as train's default)" },
-  'train-count': { type: 'int', default: 200000, help: 'CelebA folder: images in the train split (the rest is test), as train' },
-  batch: { type: 'int', default: 16, help: 'images per GPU batch' },
+  'data-seed': { type: 'int', default: -1, min: -1, help: `synthetic: face-set seed (-1: the checkpoint's, else ${SYNTHETIC_SET.seed} as train's default)` },
+  'data-count': { type: 'int', default: -1, min: -1, help: `synthetic: the run's training faces = the held-out offset (-1: the checkpoint's, else ${SYNTHETIC_SET.count} as train's default)` },
+  'train-count': { type: 'int', default: 200000, min: 1, help: 'CelebA folder: images in the train split (the rest is test), as train' },
+  batch: { type: 'int', default: 16, min: 1, help: 'images per GPU batch' },
   rank: { type: 'string', default: 'auto', choices: ['auto', 'closeness', 'outside', 'margin'], help: "grid order: closeness to the counterfactual, change outside the region, or the judge's margin (auto: closeness on synthetic faces, else margin)" },
-  'grid-rows': { type: 'int', default: 4, help: 'worst and best cases shown in each grid (each)' },
+  'grid-rows': { type: 'int', default: 4, min: 1, help: 'worst and best cases shown in each grid (each)' },
   out: { type: 'string', default: 'runs/eval', help: 'output folder' },
   quiet: { type: 'boolean', default: false, help: 'no progress bar' },
 } satisfies Flags;
@@ -35,13 +36,12 @@ export const EVAL_FLAGS = {
 const list = (s: string) => s.split(',').map((p) => p.trim()).filter(Boolean);
 
 /** The held-out set for a checkpoint's run, and (synthetic) the index of its first face. */
-async function heldOutSet(a: ReturnType<typeof parseArgs<typeof EVAL_FLAGS>>, config: Record<string, unknown>, attribute: string, size: number): Promise<{ set: EvalSet; offset: number | null; dataSeed: number | null }> {
-  const data = a.data || String(config.data ?? 'synthetic');
+async function heldOutSet(a: ReturnType<typeof parseArgs<typeof EVAL_FLAGS>>, config: TrainConfig, attribute: string, size: number): Promise<{ set: EvalSet; offset: number | null; dataSeed: number | null }> {
+  const data = a.data || config.data;
   if (data !== 'synthetic') return { set: await celebaSet(data, attribute, size, 'test', a.count, a['train-count']), offset: null, dataSeed: null };
   // `sagan train` writes the face-set seed and count into the config when it records them; else its defaults.
-  const fromConfig = (k: string, dflt: number) => (typeof config[k] === 'number' ? (config[k] as number) : dflt);
-  const dataSeed = a['data-seed'] >= 0 ? a['data-seed'] : fromConfig('dataSeed', 2018);
-  const offset = a['data-count'] >= 0 ? a['data-count'] : fromConfig('dataCount', 4000);
+  const dataSeed = a['data-seed'] >= 0 ? a['data-seed'] : config.dataSeed ?? SYNTHETIC_SET.seed;
+  const offset = a['data-count'] >= 0 ? a['data-count'] : config.dataCount ?? SYNTHETIC_SET.count;
   return { set: syntheticSet({ attribute, size, dataSeed, offset, count: a.count }), offset, dataSeed };
 }
 

@@ -11,22 +11,22 @@ import { shippedEditsGrid } from '../showcase.ts';
 import { readShippedModel } from './export.ts';
 import type { SaganAttribute } from '../data/attrs.ts';
 import { syntheticSource, prefetching } from '../batches.ts';
-import { DEFAULT_TRAIN, type TrainConfig } from '../trainer.ts';
+import { DEFAULT_TRAIN, SYNTHETIC_SET, RANGES, bounds, type TrainConfig } from '../config.ts';
 import { edit } from '../edit.ts';
 import { runTraining } from './train.ts';
 import { parseArgs, type Flags } from './args.ts';
 
 export const QUICKSTART_FLAGS = {
   attr: { type: 'string', default: 'Eyeglasses', choices: ['Eyeglasses', 'Smiling', 'Mouth_Slightly_Open', 'No_Beard'], help: 'attribute to learn' },
-  steps: { type: 'int', default: 300, help: 'iterations' },
-  lr: { type: 'number', default: 1e-3, help: 'learning rate of G and D (the paper: 2e-4; higher learns the edit within the short run)' },
-  size: { type: 'int', default: 32, help: 'image size' },
-  width: { type: 'int', default: 8, help: 'base width' },
-  res: { type: 'int', default: 1, help: 'residual blocks' },
-  batch: { type: 'int', default: 8, help: 'batch size' },
-  'd-warmup': { type: 'int', default: 300, help: 'critic warm-up steps (attribute loss only) before training' },
+  steps: { type: 'int', default: 300, ...bounds(RANGES.steps), help: 'iterations' },
+  lr: { type: 'number', default: 1e-3, ...bounds(RANGES.lr), help: 'learning rate of G and D (the paper: 2e-4; higher learns the edit within the short run)' },
+  size: { type: 'int', default: 32, ...bounds(RANGES.size), check: (v) => (Number.isInteger(Math.log2(v)) ? null : 'must be a power of two'), help: 'image size' },
+  width: { type: 'int', default: 8, ...bounds(RANGES.width), help: 'base width' },
+  res: { type: 'int', default: 1, ...bounds(RANGES.nRes), help: 'residual blocks' },
+  batch: { type: 'int', default: 8, ...bounds(RANGES.batchSize), help: 'batch size' },
+  'd-warmup': { type: 'int', default: 300, ...bounds(RANGES.dWarmup), help: 'critic warm-up steps (attribute loss only) before training' },
   'no-shipped': { type: 'boolean', default: false, help: 'skip the grid of the shipped models' },
-  out: { type: 'string', default: 'runs/quickstart', help: 'output folder' },
+  out: { type: 'string', default: 'runs/quickstart', help: 'output folder (a run already there is replaced)' },
   quiet: { type: 'boolean', default: false, help: 'no progress bar' },
 } satisfies Flags;
 
@@ -35,9 +35,9 @@ export async function quickstartCommand(argv: string[]): Promise<void> {
   const info = await init();
   if (!a['no-shipped']) await showShipped(a.out);
   const attribute = a.attr as SaganAttribute;
-  const S = a.size, dataSeed = 2018, trainCount = 4000;
+  const S = a.size, dataSeed = SYNTHETIC_SET.seed, trainCount = SYNTHETIC_SET.count;
   const config: TrainConfig = {
-    ...DEFAULT_TRAIN, attribute, data: 'synthetic',
+    ...DEFAULT_TRAIN, attribute, data: 'synthetic', dataSeed, dataCount: trainCount,
     model: { size: S, width: a.width, nRes: a.res, attention: true },
     batchSize: a.batch, steps: a.steps, lrG: a.lr, lrD: a.lr, dWarmup: a['d-warmup'], seed: 1, logEvery: 10, sampleEvery: 50, checkpointEvery: 100,
   };
@@ -46,7 +46,7 @@ export async function quickstartCommand(argv: string[]): Promise<void> {
   const held = await test.batch(0);
   const sample = { ...held, images: held.images.slice(0, 8 * 3 * S * S), labels: held.labels.slice(0, 8), n: 8 };
   const trainer = await runTraining({ config, data: prefetching(train), heldOut: sample, out: a.out },
-    { quiet: a.quiet, adapter: info.adapter.description || info.adapter.vendor });
+    { force: true, quiet: a.quiet, adapter: info.adapter.description || info.adapter.vendor });
 
   const plus = await edit(trainer.G, held.images, held.n, 1);
   const minus = await edit(trainer.G, held.images, held.n, 0);

@@ -164,6 +164,8 @@ export interface CelebAOptions {
   splitBy?: 'count' | 'partition';
   /** Default 200 000 (of CelebA's 202 599). */
   trainCount?: number;
+  /** An empty split is a dataset of length 0 instead of an error (callers that fall back to another split). */
+  allowEmpty?: boolean;
   /** Also load masks/<attribute>/<stem>.png (synthetic sets) as 1×size×size in [0, 1]. */
   masks?: boolean;
   /** Image decoder; default decodeImage (pure JS PNG/JPEG). Browsers may pass decodeImageAsync. */
@@ -239,7 +241,7 @@ export async function openCelebA(opts: CelebAOptions): Promise<CelebADataset> {
       if (split === 'all' || p.split === want) keep.push(i);
     }
   }
-  if (keep.length === 0) {
+  if (keep.length === 0 && !opts.allowEmpty) {
     throw new CelebAError(attrPath, undefined, `split '${split}' is empty (${n} images; ${by === 'count' ? `trainCount ${opts.trainCount ?? 200_000}` : 'per list_eval_partition.txt'})`);
   }
   const names = keep.map((i) => list.names[i]!);

@@ -10,12 +10,12 @@ import process from 'node:process';
 import { SAGAN_ATTRIBUTES, type SaganAttribute } from './attrs.ts';
 import { synthesizeCelebA, type SynthOptions } from './synth.ts';
 
-function usage(msg?: string): never {
-  if (msg) console.error(`synth: ${msg}`);
-  console.error(
-    'usage: synth-cli.ts --out DIR --count N [--seed S] [--size WxH] [--format png|jpg] [--quality Q]\n' +
-      '                    [--no-masks] [--freq Attr=p,…] [--partition train,val,test]',
-  );
+const USAGE = 'usage: synth-cli.ts --out DIR --count N [--seed S] [--size WxH] [--format png|jpg] [--quality Q]\n' +
+  '                    [--no-masks] [--freq Attr=p,…] [--partition train,val,test]';
+
+/** A usage error: the message and the usage on stderr, exit 2. (`--help` is not an error: stdout, exit 0.) */
+function usage(msg: string): never {
+  console.error(`synth: ${msg}\n${USAGE}`);
   process.exit(2);
 }
 
@@ -65,8 +65,10 @@ for (let i = 0; i < args.length; i++) {
       opts.partition = [p[0]!, p[1]!, p[2]!];
       break;
     }
-    case '-h': case '--help': usage();
-    // falls through (usage exits)
+    case '-h': case '--help':
+      console.log(USAGE);
+      process.exit(0);
+    // falls through (exit does not return)
     default: usage(`unknown argument ${a}`);
   }
 }

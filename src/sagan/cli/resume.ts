@@ -1,0 +1,72 @@
+/**
+ * @file What `sagan train --resume` continues with: the run's own config (from its checkpoint), never
+ * silently another. A flag given on the command line must agree with the run (`--batch 8` on a batch-4
+ * run is refused, naming the flag); flags not given take the run's values. Two deliberate changes are
+ * allowed, and recorded in the config's `changes`: a new total `--steps`, and `--new-lr`. Output
+ * cadence (--log-every, --sample-every, --ckpt-every) may change freely: it does not change the result.
+ */
+import type { TrainConfig, ConfigChange } from '../config.ts';
+import { UsageError } from './args.ts';
+import type { TrainArgs } from './train.ts';
+import { parseAugmentPolicy, type Augment } from '../augment.ts';
+
+/** Flags that must match the run, and how each reads its value from a config. */
+const MUST_MATCH: Record<string, (c: TrainConfig) => unknown> = {
+  data: (c) => c.data,
+  attr: (c) => c.attribute,
+  size: (c) => c.model.size,
+  width: (c) => c.model.width,
+  res: (c) => c.model.nRes,
+  'no-attention': (c) => !c.model.attention,
+  batch: (c) => c.batchSize,
+  'n-critic': (c) => c.nCritic,
+  lr: (c) => c.lrG,
+  'd-warmup': (c) => c.dWarmup ?? 0,
+  'decay-from': (c) => (Number.isFinite(c.decayFrom) ? c.decayFrom : -1),
+  seed: (c) => c.seed,
+  'data-seed': (c) => c.dataSeed,
+  'data-count': (c) => c.dataCount,
+  'train-count': (c) => c.trainCount ?? 0,
+  'cls-fake': (c) => c.weights.clsFake ?? 0,
+  augment: (c) => (c.augment?.length ? c.augment.join(',') : 'none'),
+};
+
+export function resumedConfig(run: TrainConfig, step: number, a: TrainArgs, where: string): TrainConfig {
+  for (const [flag, read] of Object.entries(MUST_MATCH)) {
+    if (!a._given.has(flag)) continue;
+    const want = read(run);
+    const raw = (a as unknown as Record<string, unknown>)[flag];
+    // The augmentation policy compares in its canonical form ('translation, cutout' = 'translation,cutout').
+    const got = flag === 'augment' ? (augmentPolicy(String(raw)).join(',') || 'none') : raw;
+    if (want === undefined || got !== want) {
+      const lrHint = flag === 'lr' ? ' To change the learning rate from here on, use --new-lr.' : '';
+      throw new UsageError(`train: --${flag} ${got} differs from the run being resumed (${where}: ${want === undefined ? 'not used by this run' : want}). ` +
+        `A resume continues the run exactly. Fix: drop --${flag} (the run's value is used), or start a new run in another --out (or --force).${lrHint}`);
+    }
+  }
+  const c: TrainConfig = { ...run, changes: [...(run.changes ?? [])] };
+  const change = (field: ConfigChange['field'], from: number, to: number) => c.changes!.push({ step, field, from, to });
+  if (a._given.has('steps') && a.steps !== run.steps) {
+    if (a.steps < step) throw new UsageError(`train: --steps ${a.steps} is below the iteration the run is at (${step}, ${where}). Fix: give a total ≥ ${step}.`);
+    change('steps', run.steps, a.steps);
+    c.steps = a.steps;
+  }
+  if (a._given.has('new-lr') && a['new-lr'] > 0 && a['new-lr'] !== run.lrG) {
+    change('lr', run.lrG, a['new-lr']);
+    c.lrG = c.lrD = a['new-lr'];
+  }
+  if (a._given.has('log-every')) c.logEvery = a['log-every'];
+  if (a._given.has('sample-every')) c.sampleEvery = a['sample-every'];
+  if (a._given.has('ckpt-every')) c.checkpointEvery = a['ckpt-every'];
+  if (!c.changes!.length) delete c.changes;
+  return c;
+}
+
+/** The --augment policy, or a usage error naming the unknown transform. */
+export function augmentPolicy(s: string): Augment[] {
+  try {
+    return parseAugmentPolicy(s);
+  } catch (e) {
+    throw new UsageError(`train: --augment ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * @file Training, resuming and editing are safe against careless use, bad input and crashes (issue 13):
+ * CelebA-layout folders of any size, a folder holding a run, resume mismatches, stale temporaries, the
+ * log after a crash, range checks, NaN, damaged checkpoint metadata, colliding edit outputs, --help.
+ * Tiny runs (16², width 2, no residual blocks) through `main`, as a user would type them.
+ */
+import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
+import { mkdtempSync, existsSync, readFileSync, writeFileSync, readdirSync, rmSync, mkdirSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { destroyDevice, init, parseSafetensors, serializeSafetensors } from '../../src/index.ts';
+import { main } from '../../src/sagan/cli/main.ts';
+import { parseArgs, UsageError } from '../../src/sagan/cli/args.ts';
+import { TRAIN_FLAGS } from '../../src/sagan/cli/train.ts';
+import { cutLog } from '../../src/sagan/cli/run-folder.ts';
+import { uniqueNames } from '../../src/sagan/cli/edit.ts';
+import { readCheckpoint } from '../../src/sagan/checkpoint.ts';
+import { Trainer, DivergedError } from '../../src/sagan/trainer.ts';
+import { DEFAULT_TRAIN } from '../../src/sagan/config.ts';
+import { syntheticSource } from '../../src/sagan/batches.ts';
+import { synthesizeCelebA } from '../../src/sagan/data/synth.ts';
+import { encodePng } from '../../src/engine/io/png.ts';
+import { exec } from '../runtime/runners.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'sagan-safety-'));
+const TINY = ['--size', '16', '--width', '2', '--res', '0', '--batch', '2', '--n-critic', '1', '--data-count', '8', '--quiet', '--log-every', '1'];
+const steps = (out: string) => readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l).step);
+let stderr: string[] = [];
+beforeAll(async () => {
+  await init();
+  vi.spyOn(console, 'error').mockImplementation((...a) => void stderr.push(a.join(' ')));
+  vi.spyOn(console, 'log').mockImplementation(() => {});
+});
+afterAll(() => destroyDevice());
+const run = async (...argv: string[]) => {
+  stderr = [];
+  return main(argv);
+};
+const said = () => stderr.join('\n');
+
+describe('sagan train: data folders', () => {
+  it('trains on a small CelebA-layout folder: list_eval_partition.txt, --train-count, or a noted fallback', async () => {
+    const data = join(dir, 'celeba');
+    await synthesizeCelebA(data, { count: 8, width: 24, height: 24, partition: [0.75, 0, 0.25], masks: false });
+    expect(await run('train', '--data', data, ...TINY, '--steps', '1', '--out', join(dir, 'c1'))).toBe(0);
+    expect(said()).not.toMatch(/no held-out/);
+    rmSync(join(data, 'list_eval_partition.txt'));
+    expect(await run('train', '--data', data, ...TINY, '--steps', '1', '--out', join(dir, 'c2'))).toBe(0);
+    expect(said()).toMatch(/no held-out images .*sample grids show training images/);
+    expect(await run('train', '--data', data, ...TINY, '--steps', '1', '--train-count', '6', '--out', join(dir, 'c3'))).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'c3', 'config.json'), 'utf8')).trainCount).toBe(6);
+  }, 120_000);
+});
+
+describe('sagan train: the run folder', () => {
+  const out = join(dir, 'run');
+  it('refuses to start over a run without --resume or --force, and writes nothing', async () => {
+    expect(await run('train', ...TINY, '--steps', '2', '--ckpt-every', '2', '--out', out)).toBe(0);
+    const log = readFileSync(join(out, 'log.jsonl'), 'utf8'), config = readFileSync(join(out, 'config.json'), 'utf8');
+    expect(await run('train', ...TINY, '--steps', '2', '--out', out)).toBe(2);
+    expect(said()).toMatch(/already holds a run.*--resume.*--force/);
+    expect(await run('train', ...TINY, '--batch', '0', '--out', out)).toBe(2);
+    expect(readFileSync(join(out, 'log.jsonl'), 'utf8')).toBe(log);
+    expect(readFileSync(join(out, 'config.json'), 'utf8')).toBe(config);
+    expect(await run('train', ...TINY, '--steps', '1', '--out', out, '--force')).toBe(0);
+    expect(steps(out)).toEqual([1]);
+    expect(await run('train', ...TINY, '--steps', '2', '--ckpt-every', '2', '--out', out, '--force')).toBe(0);
+  }, 120_000);
+
+  it('--resume refuses another --batch/--lr/--seed/--attr/--data, naming it; --steps and --new-lr change the run, recorded', async () => {
+    for (const [flag, v] of [['batch', '4'], ['lr', '0.001'], ['seed', '7'], ['attr', 'Smiling'], ['data-count', '16']]) {
+      expect(await run('train', '--resume', '--out', out, '--quiet', `--${flag}`, v)).toBe(2);
+      expect(said()).toContain(`--${flag} ${v} differs from the run being resumed`);
+    }
+    expect(await run('train', '--resume', '--out', out, '--quiet', '--batch', '2', '--steps', '3', '--new-lr', '0.0001')).toBe(0);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(config.changes).toEqual([{ step: 2, field: 'steps', from: 2, to: 3 }, { step: 2, field: 'lr', from: 2e-4, to: 1e-4 }]);
+    expect([config.steps, config.lrG, config.batchSize]).toEqual([3, 1e-4, 2]);
+    expect(steps(out)).toEqual([1, 2, 3]);
+  }, 120_000);
+
+  it('a resume removes stale temporaries and cuts the log back to the checkpoint', async () => {
+    // As after a kill -9: a half-written checkpoint temp, and log lines past the checkpoint (step 3).
+    const stale = join(out, 'checkpoint.safetensors.99999.k2j4.tmp');
+    writeFileSync(stale, 'partial');
+    appendFileSync(join(out, 'log.jsonl'), JSON.stringify({ step: 4 }) + '\n{"step": 5, "d_lo');
+    expect(await run('train', '--resume', '--out', out, '--quiet', '--steps', '5', '--ckpt-every', '5')).toBe(0);
+    expect(existsSync(stale)).toBe(false);
+    expect(steps(out)).toEqual([1, 2, 3, 4, 5]);
+    expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(cutLog('{"step":1}\n{"step":2}\n{"step":1}\n{"step":3}\n{"st', 2)).toBe('{"step":1}\n{"step":2}\n');
+  }, 120_000);
+});
+
+describe('range checks (one flag table)', () => {
+  it.each([
+    ['--steps', '0'], ['--steps', '-5'], ['--steps', ''], ['--batch', '0'], ['--batch', '-1'], ['--n-critic', '0'],
+    ['--size', '0'], ['--size', '24'], ['--width', '0'], ['--lr', '0'], ['--lr', '1e30'], ['--log-every', '0'], ['--ckpt-every', '0'],
+  ])('train %s %j is a usage error naming the flag', async (flag, v) => {
+    expect(() => parseArgs('train', [flag, v], TRAIN_FLAGS)).toThrow(UsageError);
+    expect(await run('train', flag, v, '--out', join(dir, 'never'))).toBe(2);
+    expect(said()).toContain(flag);
+    expect(existsSync(join(dir, 'never'))).toBe(false);
+  });
+  it('other commands check theirs too', async () => {
+    expect(await run('quickstart', '--steps', '0')).toBe(2);
+    expect(await run('train-classifier', '--batch', '0')).toBe(2);
+    expect(await run('eval', '--count', '1')).toBe(2);
+  });
+});
+
+describe('NaN and damaged checkpoints', () => {
+  const model = { size: 16, width: 2, nRes: 0, attention: true };
+  const trainer = (lr: number, sink = {}) => new Trainer(
+    { ...DEFAULT_TRAIN, model, batchSize: 2, nCritic: 1, steps: 6, lrG: lr, lrD: lr, logEvery: 1, sampleEvery: 100, checkpointEvery: 1 },
+    syntheticSource({ attribute: 'Eyeglasses', size: 16, length: 8, batchSize: 2, dataSeed: 2018, orderSeed: 1 }), null, sink);
+
+  it('stops at the first non-finite loss, before logging or checkpointing it', async () => {
+    const logged: number[] = [], saved: number[] = [];
+    const t = trainer(1e30, { log: (r: { step: number }) => void logged.push(r.step), checkpoint: (s: number) => void saved.push(s) });
+    await expect(t.run()).rejects.toThrow(DivergedError);
+    await expect(trainer(1e30).run()).rejects.toThrow(/training diverged: .*(NaN|Infinity).*last checkpoint .*untouched/);
+    expect(saved.length).toBeLessThan(6);
+    expect(saved).toEqual(logged.slice(0, saved.length)); // every saved step was logged finite first
+  }, 60_000);
+
+  it('loading a checkpoint with non-finite weights or bad metadata fails naming the file and field', async () => {
+    const t = trainer(1e-4);
+    await t.run(1);
+    const good = parseSafetensors(await t.checkpointBytes());
+    const redo = (md: Record<string, string>, edit?: (x: typeof good.tensors) => void) => {
+      const tensors = structuredClone(good.tensors);
+      edit?.(tensors);
+      return serializeSafetensors(tensors, { ...good.metadata, ...md });
+    };
+    expect(() => readCheckpoint(redo({}, (ts) => ((ts[Object.keys(ts).find((k) => k.startsWith('G.'))!].data as Float32Array)[0] = NaN)), 'ck.safetensors'))
+      .toThrow(/ck\.safetensors: weight G\..* NaN or infinite/);
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ step: 'abc' }, /'step' must be/], [{ step: '-5' }, /'step' must be/], [{ batches: 'NaN' }, /'batches' must be/],
+      [{ rng: '{"seed":"x","offset":0}' }, /'rng\.seed'/], [{ rng: 'garbage' }, /'rng' is not valid JSON/],
+      [{ config: JSON.stringify({ ...JSON.parse(good.metadata.config), batchSize: 0 }) }, /'batchSize' must be/],
+      [{ config: JSON.stringify({ ...JSON.parse(good.metadata.config), model: { size: 24, width: 2, nRes: 0, attention: true } }) }, /'model'/],
+    ];
+    for (const [md, re] of cases) expect(() => readCheckpoint(redo(md), 'ck.safetensors')).toThrow(re);
+    expect(() => readCheckpoint(redo({ step: 'abc' }), 'ck.safetensors')).toThrow(/^ck\.safetensors: /);
+  }, 60_000);
+});
+
+describe('edit and --help', () => {
+  it('edit gives inputs that share a stem distinct outputs, and lists only files it wrote', async () => {
+    expect(uniqueNames(['x', 'x', 'x-2', 'y'])).toEqual(['x', 'x-2', 'x-2-2', 'y']);
+    const img = { width: 20, height: 20, channels: 3 as const, data: new Uint8Array(20 * 20 * 3).fill(90) };
+    mkdirSync(join(dir, 'a')); mkdirSync(join(dir, 'b'));
+    writeFileSync(join(dir, 'a', 'x.png'), encodePng(img)); writeFileSync(join(dir, 'b', 'x.png'), encodePng(img));
+    const edits = join(dir, 'edits');
+    let printed = '';
+    (console.log as unknown as { mockImplementation(f: (...a: unknown[]) => void): void }).mockImplementation((...a) => void (printed += a.join(' ')));
+    expect(await run('edit', '--ckpt', join(dir, 'run', 'checkpoint.safetensors'), '--out', edits, join(dir, 'a', 'x.png'), join(dir, 'b', 'x.png'))).toBe(0);
+    expect(readdirSync(edits).sort()).toEqual(['x-2_edited.png', 'x-2_input.png', 'x-2_mask.png', 'x_edited.png', 'x_input.png', 'x_mask.png']);
+    const paths = printed.split('\n').filter((l) => l.endsWith('.png'));
+    expect(paths.length).toBe(6);
+    for (const p of paths) expect(existsSync(p)).toBe(true);
+  }, 60_000);
+
+  it('--help exits 0 everywhere, synth-cli included', async () => {
+    for (const c of ['train', 'edit', 'quickstart', 'train-classifier', 'eval', 'augment']) expect(await run(c, '--help')).toBe(0);
+    expect(await run('--help')).toBe(0);
+    const r = await exec('node_modules/.bin/deno', ['run', '-A', '--no-lock', 'src/sagan/data/synth-cli.ts', '--help'], 60_000);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/usage: synth-cli/);
+    const bad = await exec('node_modules/.bin/deno', ['run', '-A', '--no-lock', 'src/sagan/data/synth-cli.ts', '--bogus'], 60_000);
+    expect(bad.code).toBe(2);
+  }, 60_000);
+});
