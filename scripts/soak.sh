@@ -41,7 +41,8 @@ for rt in $RUNTIMES; do
     first=0
     if [ $kills -lt $KILLS ]; then
       now=$(lines "$dir/run/log.jsonl")
-      at=$(( now + 1 + RANDOM % (2 * STEPS / KILLS) ))
+      # spread the remaining kills over the remaining steps, so all KILLS land before the run ends
+      at=$(( now + 1 + RANDOM % ((STEPS - now) / (KILLS - kills + 1) + 1) ))
       while kill -0 "$pid" 2> /dev/null && [ "$(lines "$dir/run/log.jsonl")" -lt "$at" ]; do sleep 0.05; done
       sleep "0.$(( RANDOM % 10 ))" # anywhere in an iteration, a log append or a checkpoint write
       if kill -9 "$pid" 2> /dev/null; then

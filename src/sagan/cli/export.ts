@@ -8,7 +8,7 @@ import { readFile, writeFileAtomic } from '../data/fs.ts';
 import { readCheckpoint, saveCheckpoint } from '../checkpoint.ts';
 import { generatorFromCheckpoint } from '../edit.ts';
 import { init } from '../../engine/index.ts';
-import { shippedModel, shippedModelUrl, SHIPPED_MODELS } from '../models.ts';
+import { shippedModel, shippedModelUrl } from '../models.ts';
 import { parseArgs, UsageError, type Flags } from './args.ts';
 import { readInput } from './classifier.ts';
 
@@ -49,6 +49,8 @@ export async function readShippedModel(name: string): Promise<{ bytes: Uint8Arra
   try {
     return { bytes: await readFile(path), path };
   } catch {
-    throw new UsageError(`the shipped model '${name}' is not installed (${path} is missing). The package ships ${SHIPPED_MODELS.map((s) => s.file).join(', ')} in models/; reinstall it, or pass --ckpt.`);
+    const m = shippedModel(name);
+    throw new UsageError(`the shipped model '${m.name}' is not in this copy (${path} is missing). models/README.md lists the models trained so far; ` +
+      `train this one with 'bash scripts/train-shipped.sh ${m.attribute}' (or any run: 'sagan train --attr ${m.attribute}') and pass --ckpt.`);
   }
 }
