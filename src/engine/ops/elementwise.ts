@@ -18,6 +18,8 @@ export interface MapParams {
   rngCounter?: number;
   rngKey?: number;
   lib?: string;
+  /** The op, for dispatch counts and profiles ('map:<op>'). */
+  op?: string;
 }
 
 /** Launches the map kernel over `inputs` broadcast to `shape`; no tape. */
@@ -36,14 +38,14 @@ export function mapRaw(expr: string, inputs: Tensor[], shape: readonly number[],
     if (bcast) uniforms[`s${k}`] = pad(broadcastStrides(t.shape, shape));
   });
   launch(mapKernel, { expr, arity: inputs.length, ndim: bcast ? shape.length : 0, bcast, lib: p.lib }, {
-    buffers, uniforms, grid: grid1d(out.size, MAP_WG),
+    buffers, uniforms, grid: grid1d(out.size, MAP_WG), label: `map:${p.op ?? expr}`,
   });
   return out;
 }
 
 /** A tensor filled with `value` (no tape). */
 export function full(shape: readonly number[], value: number): Tensor {
-  return mapRaw('u.scalar0', [], shape, { scalar0: value });
+  return mapRaw('u.scalar0', [], shape, { scalar0: value, op: 'fill' });
 }
 
 function scalarLike(v: TensorLike): Tensor {
@@ -65,11 +67,11 @@ function binary(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
   if (typeof a === 'number' && typeof b === 'number') throw new Error(`${op}: at least one operand must be a Tensor`);
   const ta = scalarLike(a), tb = scalarLike(b);
   const shape = broadcastShapes(op, ta.shape, tb.shape);
-  return record(op, {}, [ta, tb], mapRaw(BINARY_EXPR[op], [ta, tb], shape));
+  return record(op, {}, [ta, tb], mapRaw(BINARY_EXPR[op], [ta, tb], shape, { op }));
 }
 
 function unary(op: UnaryOp, a: Tensor): Tensor {
-  return record(op, {}, [a], mapRaw(UNARY_EXPR[op], [a], a.shape));
+  return record(op, {}, [a], mapRaw(UNARY_EXPR[op], [a], a.shape, { op }));
 }
 
 export const add = (a: TensorLike, b: TensorLike) => binary('add', a, b);
@@ -90,13 +92,13 @@ export const sigmoid = (a: Tensor) => unary('sigmoid', a);
 
 /** max(x, 0) + slope·min(x, 0), PyTorch's LeakyReLU (default slope 0.01). */
 export function leakyRelu(a: Tensor, slope = 0.01): Tensor {
-  return record('leakyRelu', { slope }, [a], mapRaw('select(x0 * u.scalar0, x0, x0 > 0.0)', [a], a.shape, { scalar0: slope }));
+  return record('leakyRelu', { slope }, [a], mapRaw('select(x0 * u.scalar0, x0, x0 > 0.0)', [a], a.shape, { scalar0: slope, op: 'leakyRelu' }));
 }
 
 function compare(op: CompareOp, a: TensorLike, b: TensorLike): Tensor {
   const ta = scalarLike(a), tb = scalarLike(b);
   const shape = broadcastShapes(op, ta.shape, tb.shape);
-  return record('compare', { op }, [ta, tb], mapRaw(`select(0.0, 1.0, x0 ${COMPARE_EXPR[op]} x1)`, [ta, tb], shape));
+  return record('compare', { op }, [ta, tb], mapRaw(`select(0.0, 1.0, x0 ${COMPARE_EXPR[op]} x1)`, [ta, tb], shape, { op }));
 }
 /** Comparisons return 0/1 float masks and carry no gradient. */
 export const gt = (a: TensorLike, b: TensorLike) => compare('gt', a, b);
@@ -110,5 +112,5 @@ export const ne = (a: TensorLike, b: TensorLike) => compare('ne', a, b);
 export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
   const tc = scalarLike(cond), ta = scalarLike(a), tb = scalarLike(b);
   const shape = broadcastShapes('where', tc.shape, ta.shape, tb.shape);
-  return record('where', {}, [tc, ta, tb], mapRaw('select(x2, x1, x0 != 0.0)', [tc, ta, tb], shape));
+  return record('where', {}, [tc, ta, tb], mapRaw('select(x2, x1, x0 != 0.0)', [tc, ta, tb], shape, { op: 'where' }));
 }
