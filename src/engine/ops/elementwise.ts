@@ -50,6 +50,24 @@ export function mapRaw(expr: string, inputs: TensorLike[], shape: readonly numbe
   return out;
 }
 
+/** Inputs one map dispatch may sum: 7 plus the output stay within 8 storage buffers, WebGPU's default per stage. */
+const SUM_ARITY = 7;
+
+/**
+ * a₀ + a₁ + … (same shapes), left to right as a chain of adds would, in ⌈(n − 1)/6⌉ dispatches; no tape.
+ * Autograd sums a tensor's gradient contributions with it (a weight used by three forwards has three).
+ */
+export function sumRaw(ts: Tensor[]): Tensor {
+  let acc = ts[0];
+  for (let k = 1; k < ts.length; k += SUM_ARITY - 1) {
+    const part = [acc, ...ts.slice(k, k + SUM_ARITY - 1)];
+    const next = mapRaw(part.map((_, i) => `x${i}`).join(' + '), part, acc.shape, { op: 'sum' });
+    if (acc !== ts[0]) acc.dispose();
+    acc = next;
+  }
+  return acc;
+}
+
 /** A tensor filled with `value` (no tape). */
 export function full(shape: readonly number[], value: number): Tensor {
   return mapRaw('u.scalar0', [], shape, { scalar0: value, op: 'fill' });
