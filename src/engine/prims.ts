@@ -53,7 +53,8 @@ export interface PrimParams {
   /** Output padding per spatial dimension (adjoints may need different ones for H and W). */
   convTranspose2d: { stride: number; padding: number; outputPadding: [number, number] };
   conv2dWeightGrad: { stride: number; padding: number; kh: number; kw: number };
-  instanceNorm: { eps: number };
+  /** relu: the output is max(x̂, 0) (an InstanceNorm2d followed by a ReLU, fused). */
+  instanceNorm: { eps: number; relu: boolean };
   instanceNormGrad: { eps: number };
 }
 

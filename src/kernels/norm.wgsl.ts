@@ -40,9 +40,10 @@ const lanes = (vec: boolean) => ({ T: vec ? 'vec4<f32>' : 'f32', H: vec ? 'u.hw 
 
 /**
  * `vec`: the plane is read and written as vec4s (H·W a multiple of 4) — on lavapipe every load runs lane
- * by lane, so a vec4 costs about two scalar loads for four values.
+ * by lane, so a vec4 costs about two scalar loads for four values. `relu`: the output is max(x̂, 0), the
+ * ReLU that follows every instance norm in SaGAN's generator, without a dispatch of its own.
  */
-export const instanceNormKernel = kernel<{ wg: number; vec: boolean }>('instance_norm', ({ wg, vec }) => {
+export const instanceNormKernel = kernel<{ wg: number; vec: boolean; relu: boolean }>('instance_norm', ({ wg, vec, relu }) => {
   const { T, H, sum } = lanes(vec);
   return HEAD + /* wgsl */ `
 @group(0) @binding(1) var<storage, read> x: array<${T}>;
@@ -62,7 +63,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var q = ${T}(0.0);
   if (live) { for (var i = lid.x; i < H; i += ${wg}u) { let d = x[base + i] - mu; q += d * d; } }
   let r = inverseSqrt(reduce2(lid.x, ${sum('q')}, 0.0).x / n + u.eps);
-  if (live) { for (var i = lid.x; i < H; i += ${wg}u) { y[base + i] = (x[base + i] - mu) * r; } }
+  if (live) { for (var i = lid.x; i < H; i += ${wg}u) { y[base + i] = ${relu ? `max((x[base + i] - mu) * r, ${T}(0.0))` : '(x[base + i] - mu) * r'}; } }
 }
 `;
 });

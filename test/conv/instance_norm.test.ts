@@ -25,6 +25,17 @@ function normGradRef([x, u]: F64[], eps = 1e-5): F64 {
 }
 
 describe('instanceNorm2d', () => {
+  // The fused ReLU (what Sequential runs for InstanceNorm2d → ReLU): values keep x̂ away from the kink at 0.
+  const planes = [-1, -0.8, -0.6, 0.9, 1.1, 1.3, 2, 0.5, 0.8, -1.5, -1.2, 1.0];
+  const reluRef = (t: { data: Float64Array; shape: number[] }) => ({ data: t.data.map((v) => Math.max(v, 0)), shape: t.shape });
+  it('with a fused ReLU: forward, gradcheck, gradgradcheck', async () => {
+    await checkOp('instanceNorm2d relu', ([x]) => instanceNorm2d(x, { relu: true }), ([x]) => reluRef(instanceNorm2dRef(x, null, null)), [{ shape: [1, 2, 2, 3], values: planes }]);
+    await checkOp('instanceNorm2d vec4 relu', ([x]) => instanceNorm2d(x, { relu: true }), ([x]) => reluRef(instanceNorm2dRef(x, null, null)), [{ shape: [1, 3, 2, 2], values: planes }]);
+  });
+  it('with affine and a ReLU (applied after γ, β)', async () => {
+    await checkOp('instanceNorm2d affine relu', ([x, w, b]) => instanceNorm2d(x, { weight: w, bias: b, relu: true }), ([x, w, b]) => reluRef(instanceNorm2dRef(x, w, b)),
+      [{ shape: [1, 2, 2, 3], values: planes }, { shape: [2], values: [1.5, 0.7] }, { shape: [2], values: [0.05, -0.1] }], { second: false });
+  });
   it('no affine, odd plane', async () => {
     await checkOp('instanceNorm2d', ([x]) => instanceNorm2d(x), ([x]) => instanceNorm2dRef(x, null, null), [{ shape: [2, 3, 3, 5], range: [-2, 2] }]);
   }, TIMEOUT);

@@ -188,7 +188,8 @@ export const rules: RuleTable = {
   // linear in u with a symmetric operator, so ∂/∂u of Σ H·F is F(x, H). Its x-derivative, per plane
   // with a = ū, b = mean(u·x̂), c = mean(H·x̂), h̄ = mean H:
   //   ∂/∂x Σ H·F = r²·( x̂·(3bc − (mean(H·u) − a·h̄)) − c·(u − a) − b·(H − h̄) )
-  instanceNorm: (g, [x], _, { eps }) => [instanceNormGrad(x, g, eps)],
+  // Fused with a ReLU, y = max(x̂, 0): the ReLU's backward (from y: y > 0 exactly where x̂ > 0) comes first.
+  instanceNorm: (g, [x], out, { eps, relu }) => [instanceNormGrad(x, relu ? activationGrad('relu', out, g) : g, eps)],
   instanceNormGrad: (H, [x, u], _, { eps }, needs) => {
     const du = needs[1] ? instanceNormGrad(x, H, eps) : null;
     if (!needs[0]) return [null, du];
