@@ -2,7 +2,7 @@
  * @file Training speed: one SaGAN iteration (n_critic = 3 D steps + 1 G step) per configuration — its
  * dispatches (by kernel family), ms per iteration, and the PyTorch twin's ms on the same configuration
  * (bench/train_torch.py, CPU with 2 threads here, CUDA where present) and the ratio, in one table.
- *   node dist/node/bench-train.js [--configs quickstart,64,128] [--record 128] [--iters N] [--profile] [--no-torch]
+ *   node dist/node/bench-train.js [--configs quickstart,64,128] [--record 128] [--iters N] [--profile] [--no-torch] [--torch-threads 2]
  * Batches are rendered before the timed window. The first iteration compiles every kernel and is not
  * timed. Configurations in --record (default 128: minutes per iteration on lavapipe) run on a recording
  * device (bench/recording-gpu.ts) that executes nothing: their dispatch counts are exact, their time is
@@ -36,6 +36,7 @@ const want = arg('configs', 'quickstart,128').split(',');
 const recorded = arg('record', '128').split(',');
 const iters = Number(arg('iters', '3'));
 const profile = flag('profile');
+const torchThreads = arg('torch-threads', '2');
 const torchOk = !flag('no-torch') && existsSync('/usr/bin/python3')
   && spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 
@@ -88,7 +89,11 @@ async function measure(c: Cfg, onRecorder: boolean): Promise<Result> {
 
 function torchMs(c: Cfg): { ms: number; label: string } | null {
   if (!torchOk) return null;
-  const r = spawnSync('/usr/bin/python3', ['bench/train_torch.py', `${c.size}`, `${c.width}`, `${c.nRes}`, `${c.batch}`, `${iters}`, '2'], { encoding: 'utf8' });
+  // Passive OpenMP waits: spinning threads starve each other (and us) on a busy machine — measured
+  // here, 2 spinning threads took 88 s an iteration where passive ones took 2.2 s.
+  const r = spawnSync('/usr/bin/python3', ['bench/train_torch.py', `${c.size}`, `${c.width}`, `${c.nRes}`, `${c.batch}`, `${iters}`, torchThreads], {
+    encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' },
+  });
   if (r.status !== 0) {
     console.error(`PyTorch bench failed: ${r.stderr}`);
     return null;

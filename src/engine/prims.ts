@@ -55,7 +55,8 @@ export interface PrimParams {
   conv2dWeightGrad: { stride: number; padding: number; kh: number; kw: number };
   /** relu: the output is max(x̂, 0) (an InstanceNorm2d followed by a ReLU, fused). */
   instanceNorm: { eps: number; relu: boolean };
-  instanceNormGrad: { eps: number };
+  /** relu: inputs [x, u, y], u masked to y > 0 (the backward of a norm fused with a ReLU). */
+  instanceNormGrad: { eps: number; relu: boolean };
 }
 
 export type Prim = keyof PrimParams;

@@ -50,6 +50,15 @@ describe('instanceNorm2d', () => {
   it('its backward op: forward, gradient and second derivative', async () => {
     await checkOp('instanceNormGrad', ([x, u]) => instanceNormGrad(x, u), normGradRef, [{ shape: [1, 2, 3, 3], range: [-2, 2] }, { shape: [1, 2, 3, 3] }]);
   }, TIMEOUT);
+  it('its backward op with a fused ReLU\'s mask (u masked to y > 0): forward, gradient and second derivative in x and u', async () => {
+    // y is the mask's source (not differentiated: the mask is piecewise constant in it).
+    const y = [0.5, -1, 2, -0.3, 0.1, 1, -2, 0.7, 0.2, -0.4, 1.5, -0.9, 0.3, -0.6, 0.8, 1.1, -1.2, 0.4];
+    const masked = ([x, u, m]: F64[]) => normGradRef([x, { data: u.data.map((v, i) => (m.data[i] > 0 ? v : 0)), shape: u.shape }]);
+    await checkOp('instanceNormGrad relu', ([x, u, m]) => instanceNormGrad(x, u, 1e-5, m), masked,
+      [{ shape: [1, 2, 3, 3], range: [-2, 2] }, { shape: [1, 2, 3, 3] }, { shape: [1, 2, 3, 3], values: y }], { wrt: [0, 1] });
+    await checkOp('instanceNormGrad vec4 relu', ([x, u, m]) => instanceNormGrad(x, u, 1e-5, m), masked,
+      [{ shape: [1, 2, 2, 4], range: [-2, 2] }, { shape: [1, 2, 2, 4] }, { shape: [1, 2, 2, 4], values: y.slice(0, 16) }], { wrt: [0, 1] });
+  }, TIMEOUT);
   it('planes a multiple of 4 long (read as vec4s): forward, gradient, second derivative', async () => {
     await checkOp('instanceNorm2d vec4', ([x]) => instanceNorm2d(x), ([x]) => instanceNorm2dRef(x, null, null), [{ shape: [2, 2, 4, 4], range: [-2, 2] }]);
     await checkOp('instanceNormGrad vec4', ([x, u]) => instanceNormGrad(x, u), normGradRef, [{ shape: [1, 2, 2, 4], range: [-2, 2] }, { shape: [1, 2, 2, 4] }]);

@@ -10,7 +10,7 @@
  */
 import { Tensor } from '../tensor.ts';
 import { record } from '../tape.ts';
-import { launch, grid1d } from '../launch.ts';
+import { launch, grid1d, type BufferRef } from '../launch.ts';
 import { instanceNormKernel, instanceNormGradKernel, normWorkgroup } from '../../kernels/norm.wgsl.ts';
 import { add, mul, relu } from './elementwise.ts';
 import { reshape } from './layout.ts';
@@ -34,13 +34,20 @@ function normPrim(x: Tensor, eps: number, relu: boolean): Tensor {
   return record('instanceNorm', { eps, relu }, [x], out);
 }
 
-/** ∂L/∂x of the normalisation for u = ∂L/∂x̂ (a fused kernel; differentiable in x and u). */
-export function instanceNormGrad(x: Tensor, u: Tensor, eps = 1e-5): Tensor {
+/**
+ * ∂L/∂x of the normalisation for u = ∂L/∂x̂ (a fused kernel; differentiable in x and u). With
+ * `reluOut`, the output y of a norm fused with a ReLU, u is the gradient at the ReLU's output and is
+ * masked to y > 0 inside the kernel (the ReLU's backward without a dispatch of its own).
+ */
+export function instanceNormGrad(x: Tensor, u: Tensor, eps = 1e-5, reluOut: Tensor | null = null): Tensor {
   const p = planes('instanceNormGrad', x);
   if (!sameShape(x.shape, u.shape)) throw new Error(`instanceNormGrad: x ${fmt(x.shape)} and gradient ${fmt(u.shape)} differ`);
+  if (reluOut && !sameShape(x.shape, reluOut.shape)) throw new Error(`instanceNormGrad: x ${fmt(x.shape)} and the ReLU output ${fmt(reluOut.shape)} differ`);
   const out = Tensor.empty(x.shape);
-  if (out.size) launch(instanceNormGradKernel, normSpec(p.hw), { buffers: { x: x.ref, g: u.ref, dx: out.ref }, uniforms: { hw: p.hw, planes: p.planes, eps }, grid: grid1d(p.planes, 1) });
-  return record('instanceNormGrad', { eps }, [x, u], out);
+  const buffers: Record<string, BufferRef> = { x: x.ref, g_buf: u.ref, dx: out.ref };
+  if (reluOut) buffers.y = reluOut.ref;
+  if (out.size) launch(instanceNormGradKernel, { ...normSpec(p.hw), relu: reluOut !== null }, { buffers, uniforms: { hw: p.hw, planes: p.planes, eps }, grid: grid1d(p.planes, 1) });
+  return record('instanceNormGrad', { eps, relu: reluOut !== null }, reluOut ? [x, u, reluOut] : [x, u], out);
 }
 
 export interface InstanceNormOptions {

@@ -189,10 +189,14 @@ export const rules: RuleTable = {
   // with a = ū, b = mean(u·x̂), c = mean(H·x̂), h̄ = mean H:
   //   ∂/∂x Σ H·F = r²·( x̂·(3bc − (mean(H·u) − a·h̄)) − c·(u − a) − b·(H − h̄) )
   // Fused with a ReLU, y = max(x̂, 0): the ReLU's backward (from y: y > 0 exactly where x̂ > 0) comes first.
-  instanceNorm: (g, [x], out, { eps, relu }) => [instanceNormGrad(x, relu ? activationGrad('relu', out, g) : g, eps)],
-  instanceNormGrad: (H, [x, u], _, { eps }, needs) => {
-    const du = needs[1] ? instanceNormGrad(x, H, eps) : null;
-    if (!needs[0]) return [null, du];
+  instanceNorm: (g, [x], out, { eps, relu }) => [instanceNormGrad(x, g, eps, relu ? out : null)],
+  // With the ReLU mask m = [y > 0] (relu): F(x, m·u), so ∂/∂u is m·F(x, H), the x-derivative is the
+  // formula below with u → m·u, and y (piecewise constant through m) takes none.
+  instanceNormGrad: (H, [x, uIn, y], _, { eps, relu }, needs) => {
+    const du = needs[1] ? (relu ? activationGrad('relu', y, instanceNormGrad(x, H, eps)) : instanceNormGrad(x, H, eps)) : null;
+    const tail = relu ? [null] : [];
+    if (!needs[0]) return [null, du, ...tail];
+    const u = relu ? activationGrad('relu', y, uIn) : uIn;
     const xc = sub(x, planeMean(x));
     const v = add(planeMean(mul(xc, xc)), eps); // σ² + ε
     const r2 = div(1, v);
@@ -201,6 +205,6 @@ export const rules: RuleTable = {
     const b = planeMean(mul(u, xh)), c = planeMean(mul(H, xh));
     const k = sub(mul(mul(b, c), 3), sub(planeMean(mul(H, u)), mul(a, hb)));
     const dx = mul(r2, sub(sub(mul(xh, k), mul(c, sub(u, a))), mul(b, sub(H, hb))));
-    return [dx, du];
+    return [dx, du, ...tail];
   },
 };
