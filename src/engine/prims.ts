@@ -49,7 +49,8 @@ export interface PrimParams {
   slice: { starts: number[]; ends: number[] };
   pad: { before: number[]; after: number[] };
   concat: { axis: number };
-  conv2d: { stride: number; padding: number };
+  /** leakyRelu: the slope of a fused LeakyReLU on the output, or null. */
+  conv2d: { stride: number; padding: number; leakyRelu: number | null };
   /** Output padding per spatial dimension (adjoints may need different ones for H and W). */
   convTranspose2d: { stride: number; padding: number; outputPadding: [number, number] };
   conv2dWeightGrad: { stride: number; padding: number; kh: number; kw: number };

@@ -9,14 +9,14 @@
  * The bias corrections and 1 − β are computed in float64 on the CPU and passed as uniforms (as PyTorch
  * passes Python floats: 1 − β₂ rounded once, not f32(1) − f32(0.999), which is off by 1.3e-5). On the first step
  * (`fresh` = 1) m and v are read as 0, so the state needs no separate zero-fill.
- * Why grouped: one dispatch per parameter was 76 of an `npm start` iteration's dispatches. Four
- * parameters (16 storage buffers, the most every adapter here allows per stage) share one dispatch;
+ * Why grouped: one dispatch per parameter was 76 of an `npm start` iteration's dispatches. Up to four
+ * parameters (16 storage buffers; fewer where the device's per-stage limit is lower) share one dispatch;
  * WGSL cannot index bindings, so the update is written out once per parameter slot.
  */
 import { kernel } from './kernel.ts';
 
 export const ADAM_WG = 256;
-/** Parameters per dispatch: 4 storage buffers each, within maxStorageBuffersPerShaderStage = 16. */
+/** Most parameters per dispatch: 4 storage buffers each, 16 in all (the engine lowers it to the device's limit). */
 export const ADAM_GROUP = 4;
 
 const comp = ['x', 'y', 'z', 'w'];

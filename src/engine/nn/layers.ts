@@ -60,6 +60,10 @@ export class Conv2d extends Module {
   forward(x: Tensor): Tensor {
     return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding });
   }
+  /** The conv followed by a LeakyReLU of slope ≥ 0, in one kernel (Sequential calls it for a Conv2d → LeakyReLU pair). */
+  forwardLeakyRelu(x: Tensor, slope: number): Tensor {
+    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, leakyRelu: slope });
+  }
 }
 
 export interface ConvTransposeOptions extends ConvOptions {

@@ -167,11 +167,15 @@ export const rules: RuleTable = {
   // Convolutions (see ops/conv.ts): convT(·, w) is the adjoint of conv(·, w) in x, and the weight
   // gradient WG is bilinear, so the three primitives differentiate into each other.
   // y = conv(x, w) + b:  dx = convT(g, w), dw = WG(x, g), db = Σ g
-  conv2d: (g, [x, w, b], _, { stride, padding }, needs) => [
-    needs[0] ? convAdjoint(g, w, x, stride, padding) : null,
-    needs[1] ? conv2dWeightGrad(x, g, w.shape[2], w.shape[3], stride, padding) : null,
-    b && needs[2] ? sum(g, [0, 2, 3]) : null,
-  ],
+  // A fused LeakyReLU's backward first, its mask from the output (out > 0 where the conv is, slope ≥ 0).
+  conv2d: (gOut, [x, w, b], out, { stride, padding, leakyRelu }, needs) => {
+    const g = leakyRelu === null ? gOut : activationGrad('leakyRelu', out, gOut, leakyRelu);
+    return [
+      needs[0] ? convAdjoint(g, w, x, stride, padding) : null,
+      needs[1] ? conv2dWeightGrad(x, g, w.shape[2], w.shape[3], stride, padding) : null,
+      b && needs[2] ? sum(g, [0, 2, 3]) : null,
+    ];
+  },
   // y = convT(x, w) + b:  dx = conv(g, w), dw = WG(g, x) (the same sum with the maps' roles swapped), db = Σ g
   convTranspose2d: (g, [x, w, b], _, { stride, padding }, needs) => [
     needs[0] ? conv2d(g, w, null, { stride, padding }) : null,

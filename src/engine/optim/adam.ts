@@ -12,6 +12,7 @@ import { Tensor, readAll, sizeOf } from '../tensor.ts';
 import { keep, markWritten } from '../memory.ts';
 import { assign } from '../assign.ts';
 import { launch, grid1d } from '../launch.ts';
+import { gpuDevice } from '../device.ts';
 import { adamKernel, ADAM_GROUP, ADAM_WG } from '../../kernels/adam.wgsl.ts';
 import { toFloat32, type HostTensor } from '../io/safetensors.ts';
 import { fmt, sameShape } from '../ops/shape.ts';
@@ -105,8 +106,11 @@ export class Adam {
       markWritten(p);
       updates.push({ g, p, s, fresh });
     });
-    for (let k = 0; k < updates.length; k += ADAM_GROUP) {
-      const group = updates.slice(k, k + ADAM_GROUP);
+    // Four storage buffers a parameter: as many per dispatch as the device's per-stage limit allows
+    // (16 on lavapipe and most GPUs; browsers may give the WebGPU default of 8).
+    const per = Math.max(1, Math.min(ADAM_GROUP, Math.floor(gpuDevice().limits.maxStorageBuffersPerShaderStage / 4)));
+    for (let k = 0; k < updates.length; k += per) {
+      const group = updates.slice(k, k + per);
       const slot = (f: (u: (typeof group)[number]) => number) => [0, 1, 2, 3].map((j) => (group[j] ? f(group[j]) : 0));
       const buffers: Record<string, { buffer: GPUBuffer; offset: number; bytes: number }> = {};
       group.forEach(({ g, p, s }, j) => {
