@@ -1,54 +1,161 @@
 /**
- * @file Training speed: ms per SaGAN iteration (n_critic = 3 D steps + 1 G step) for the configurations
- * of the spec's PyTorch table, printed side by side with PyTorch's measured numbers.
- *   node dist/node/bench-train.js [--configs quickstart,64,128] [--iters N]
- * (a) the `npm start` configuration, (b) 64² w16 2 res batch 16, (c) 128² w32 4 res batch 16 (a GPU's
- * job: on lavapipe one iteration of (c) takes minutes). The first iterations compile every kernel and
- * are not timed.
+ * @file Training speed: one SaGAN iteration (n_critic = 3 D steps + 1 G step) per configuration — its
+ * dispatches (by kernel family), ms per iteration, and the PyTorch twin's ms on the same configuration
+ * (bench/train_torch.py, CPU with 2 threads here, CUDA where present) and the ratio, in one table.
+ *   node dist/node/bench-train.js [--configs quickstart,64,128] [--record 128] [--iters N] [--profile] [--no-torch] [--torch-threads 2]
+ * Batches are rendered before the timed window. The first iteration compiles every kernel and is not
+ * timed. Configurations in --record (default 128: minutes per iteration on lavapipe) run on a recording
+ * device (bench/recording-gpu.ts) that executes nothing: their dispatch counts are exact, their time is
+ * the engine's own CPU cost. --profile adds, per kernel label, GPU time (timestamp queries) and the CPU
+ * time of recording the launches (JS + WebGPU implementation).
  */
 import process from 'node:process';
-import { init, sync } from '../src/index.ts';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import {
+  init, sync, destroyDevice, emptyPool, kernelStats, resetKernelStats, setProfiling, type KernelStat,
+} from '../src/index.ts';
 import { Trainer, DEFAULT_TRAIN } from '../src/sagan/trainer.ts';
-import { syntheticSource } from '../src/sagan/batches.ts';
+import { syntheticSource, type Batch, type BatchSource } from '../src/sagan/batches.ts';
+import { recordingGpu } from './recording-gpu.ts';
 
-interface Cfg { key: string; label: string; size: number; width: number; nRes: number; batch: number; torch: string }
+interface Cfg { key: string; label: string; size: number; width: number; nRes: number; batch: number }
 const CONFIGS: Cfg[] = [
-  { key: 'quickstart', label: 'npm start: 32² w8 1 res b8', size: 32, width: 8, nRes: 1, batch: 8, torch: '— (32² w16 2 res b8: 450 ms on 2-core CPU)' },
-  { key: '64', label: '64² w16 2 res b16', size: 64, width: 16, nRes: 2, batch: 16, torch: '62.5 ms (H100)' },
-  { key: '128', label: '128² w32 4 res b16', size: 128, width: 32, nRes: 4, batch: 16, torch: '128 ms (H100)' },
+  { key: 'quickstart', label: 'npm start: 32² w8 1 res b8', size: 32, width: 8, nRes: 1, batch: 8 },
+  { key: '64', label: '64² w16 2 res b16', size: 64, width: 16, nRes: 2, batch: 16 },
+  { key: '128', label: '128² w32 4 res b16 (paper)', size: 128, width: 32, nRes: 4, batch: 16 },
 ];
+const N_CRITIC = 3;
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : def;
+  return i >= 0 ? process.argv[i + 1] ?? '' : def;
 };
-const want = arg('configs', 'quickstart').split(',');
+const flag = (name: string) => process.argv.includes(`--${name}`);
+const want = arg('configs', 'quickstart,128').split(',');
+const recorded = arg('record', '128').split(',');
 const iters = Number(arg('iters', '3'));
-const info = await init();
-console.log(`adapter: ${info.adapter.description || info.adapter.vendor} (${info.runtime})`);
-const rows: string[][] = [];
-for (const c of CONFIGS.filter((c) => want.includes(c.key))) {
+const profile = flag('profile');
+const torchThreads = arg('torch-threads', '2');
+const torchOk = !flag('no-torch') && existsSync('/usr/bin/python3')
+  && spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+
+/** All batches the timed run will ask for, rendered now (outside the timed window). */
+async function prerendered(c: Cfg, count: number): Promise<BatchSource> {
+  const src = syntheticSource({ attribute: 'Eyeglasses', size: c.size, length: 256, batchSize: c.batch, dataSeed: 1, orderSeed: 1 });
+  const batches: Batch[] = [];
+  for (let k = 0; k < count; k++) batches.push(await src.batch(k));
+  return { size: src.size, length: src.length, batch: async (k) => batches[k] };
+}
+
+interface Result { cfg: Cfg; recorded: boolean; ms: number; warm: number; counts: Map<string, KernelStat>; profile: Map<string, KernelStat> | null; torch: string }
+
+async function measure(c: Cfg, onRecorder: boolean): Promise<Result> {
+  const n = onRecorder ? 1 : iters;
+  const data = await prerendered(c, N_CRITIC * (n + 3));
   const config = {
-    ...DEFAULT_TRAIN, attribute: 'Eyeglasses', data: 'synthetic',
+    ...DEFAULT_TRAIN, attribute: 'Eyeglasses' as const, data: 'synthetic' as const,
     model: { size: c.size, width: c.width, nRes: c.nRes, attention: true },
-    batchSize: c.batch, steps: 1e9, logEvery: 1e9, sampleEvery: 1e9, checkpointEvery: 1e9,
+    batchSize: c.batch, nCritic: N_CRITIC, steps: 1e9, logEvery: 1e9, sampleEvery: 1e9, checkpointEvery: 1e9,
   };
-  const data = syntheticSource({ attribute: 'Eyeglasses', size: c.size, length: 256, batchSize: c.batch, dataSeed: 1, orderSeed: 1 });
   const t = new Trainer(config, data, null);
+  let step = 0;
   const t0 = performance.now();
-  await t.run(1);
+  await t.run(++step);
   await sync();
   const warm = performance.now() - t0;
-  const t1 = performance.now();
-  await t.run(1 + iters);
-  await t.flushLog();
+  // Counting: one iteration, alone.
+  resetKernelStats();
+  await t.run(++step);
   await sync();
-  const ms = (performance.now() - t1) / iters;
-  rows.push([c.label, `${ms.toFixed(0)} ms`, `${(warm / 1000).toFixed(1)} s`, c.torch]);
+  const counts = await kernelStats();
+  const t1 = performance.now();
+  step += n;
+  await t.run(step);
+  await sync();
+  const ms = (performance.now() - t1) / n;
+  let prof: Map<string, KernelStat> | null = null;
+  if (profile) {
+    setProfiling(true);
+    resetKernelStats();
+    await t.run(++step);
+    await sync();
+    prof = await kernelStats();
+    setProfiling(false);
+  }
   t.G.dispose(); t.D.dispose(); t.optG.dispose(); t.optD.dispose();
+  return { cfg: c, recorded: onRecorder, ms, warm, counts, profile: prof, torch: '' };
 }
-const head = ['config', 'ms / iteration (ours)', 'first iteration (compiles kernels)', 'PyTorch (spec)'];
-const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-const line = (r: string[]) => `| ${r.map((v, i) => v.padEnd(w[i])).join(' | ')} |`;
-console.log([line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n'));
+
+function torchMs(c: Cfg): { ms: number; label: string } | null {
+  if (!torchOk) return null;
+  // Passive OpenMP waits: spinning threads starve each other (and us) on a busy machine — measured
+  // here, 2 spinning threads took 88 s an iteration where passive ones took 2.2 s.
+  const r = spawnSync('/usr/bin/python3', ['bench/train_torch.py', `${c.size}`, `${c.width}`, `${c.nRes}`, `${c.batch}`, `${iters}`, torchThreads], {
+    encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' },
+  });
+  if (r.status !== 0) {
+    console.error(`PyTorch bench failed: ${r.stderr}`);
+    return null;
+  }
+  const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: number; device: string; threads: number; torch: string };
+  return { ms: o.ms, label: `${o.device === 'cuda' ? 'CUDA' : `CPU ${o.threads} threads`}, torch ${o.torch}` };
+}
+
+function table(head: string[], rows: string[][]): string {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => `| ${r.map((v, i) => v.padEnd(w[i])).join(' | ')} |`;
+  return [line(head), line(w.map((k) => '-'.repeat(k))), ...rows.map(line)].join('\n');
+}
+
+const total = (m: Map<string, KernelStat>) => [...m.values()].reduce((a, s) => a + s.dispatches, 0);
+/** Kernel family of a label: 'map:mul' → 'map', with the op kept for the detail table. */
+const family = (label: string) => label.split(':')[0];
+
+const info = await init();
+const adapter = info.adapter.description || info.adapter.vendor;
+const results: Result[] = [];
+const selected = CONFIGS.filter((c) => want.includes(c.key));
+for (const c of selected.filter((c) => !recorded.includes(c.key))) results.push(await measure(c, false));
+const toRecord = selected.filter((c) => recorded.includes(c.key));
+if (toRecord.length) {
+  emptyPool();
+  destroyDevice();
+  await init({ gpu: recordingGpu() });
+  for (const c of toRecord) results.push(await measure(c, true));
+}
+
+const rows: string[][] = [];
+for (const r of results) {
+  const torch = r.recorded ? null : torchMs(r.cfg);
+  const d = total(r.counts);
+  rows.push([
+    r.cfg.label, `${d}`,
+    r.recorded ? `— (recorded: ${r.ms.toFixed(0)} ms engine CPU, ${(1000 * r.ms / d).toFixed(0)} µs/dispatch)` : `${r.ms.toFixed(0)} ms`,
+    torch ? `${torch.ms.toFixed(0)} ms (${torch.label})` : '—',
+    torch && !r.recorded ? `${(r.ms / torch.ms).toFixed(2)}×` : '—',
+    r.recorded ? '—' : `${(r.warm / 1000).toFixed(1)} s`,
+  ]);
+}
+console.log(`adapter: ${adapter} (${info.runtime}); ${iters} timed iterations`);
+console.log(table(['config', 'dispatches / iteration', 'ms / iteration (ours)', 'PyTorch', 'ours / PyTorch', 'first iteration'], rows));
+
+// Dispatches per iteration by kernel family, one column per configuration.
+const fams = [...new Set(results.flatMap((r) => [...r.counts.keys()].map(family)))];
+const famCount = (r: Result, f: string) => [...r.counts].filter(([k]) => family(k) === f).reduce((a, [, s]) => a + s.dispatches, 0);
+fams.sort((a, b) => famCount(results[0], b) - famCount(results[0], a));
+console.log('\ndispatches per iteration by kernel family');
+console.log(table(['kernel', ...results.map((r) => r.cfg.key)], fams.map((f) => [f, ...results.map((r) => `${famCount(r, f)}`)])));
+const ops = [...results[0].counts].filter(([k]) => k.startsWith('map:')).sort((a, b) => b[1].dispatches - a[1].dispatches);
+console.log(`\nelementwise (map) dispatches of ${results[0].cfg.key} by op: ${ops.map(([k, s]) => `${k.slice(4)} ${s.dispatches}`).join(', ')}`);
+
+for (const r of results.filter((x) => x.profile)) {
+  const p = [...r.profile!].sort((a, b) => b[1].ms - a[1].ms || b[1].encodeMs - a[1].encodeMs);
+  const gpu = p.reduce((a, [, s]) => a + s.ms, 0), enc = p.reduce((a, [, s]) => a + s.encodeMs, 0), n = total(r.profile!);
+  console.log(`\nprofile of one iteration, ${r.cfg.label}${r.recorded ? ' (recording device: no GPU time)' : ''}: ` +
+    `GPU ${gpu.toFixed(1)} ms, recording ${enc.toFixed(1)} ms CPU = ${(1000 * enc / n).toFixed(1)} µs per dispatch`);
+  console.log(table(['kernel', 'dispatches', 'GPU ms', 'GPU µs / dispatch', 'CPU ms recording'], p.map(([k, s]) => [
+    k, `${s.dispatches}`, s.ms.toFixed(2), s.dispatches ? (1000 * s.ms / s.dispatches).toFixed(0) : '—', s.encodeMs.toFixed(2),
+  ])));
+}
 process.exit(0);

@@ -12,7 +12,7 @@ import type { Tensor } from './tensor.ts';
 import { keep, tidy } from './memory.ts';
 import { noGrad } from './tape.ts';
 import { rules, type Rule } from './ops/rules.ts';
-import { add } from './ops/elementwise.ts';
+import { add, sumRaw } from './ops/elementwise.ts';
 import { ones } from './ops/creation.ts';
 
 /** Tensors reachable from `roots` through the tape, outputs before inputs. */
@@ -50,19 +50,28 @@ export interface GradOptions {
 function run(outputs: Tensor[], gradOutputs: (Tensor | null)[], wanted: Set<number>, opts: GradOptions): Map<number, Tensor> {
   const createGraph = opts.createGraph ?? false;
   const retain = opts.retainGraph ?? createGraph;
-  const grads = new Map<number, Tensor>();
+  // Gradient contributions per tensor, summed when the tensor's rule runs (or at the end): without
+  // createGraph in one dispatch for up to 7 (sumRaw), not one add per contribution.
+  const parts = new Map<number, Tensor[]>();
   // Without createGraph, gradients are on no tape and are freed as soon as they are consumed. Every
-  // tensor in `grads` is then a distinct object (shared results become views of one storage), so
+  // tensor in `parts` is then a distinct object (shared results become views of one storage), so
   // disposing one never frees another that a rule passed through unchanged.
   const own = (x: Tensor) => (createGraph ? x : x.view(x.shape));
   const accumulate = (t: Tensor, g: Tensor) => {
-    const prev = grads.get(t.id);
-    if (!prev) return void grads.set(t.id, g);
-    grads.set(t.id, add(prev, g));
-    if (!createGraph) {
-      prev.dispose();
-      g.dispose();
+    const l = parts.get(t.id);
+    if (l) l.push(g);
+    else parts.set(t.id, [g]);
+  };
+  /** The gradient of tensor `id`: its contributions summed left to right (as a chain of adds), kept as one. */
+  const total = (id: number): Tensor | undefined => {
+    const l = parts.get(id);
+    if (!l) return undefined;
+    if (l.length > 1) {
+      const s = createGraph ? l.reduce((a, b) => add(a, b)) : sumRaw(l);
+      if (!createGraph) for (const x of l) x.dispose();
+      parts.set(id, [s]);
     }
+    return parts.get(id)![0];
   };
   outputs.forEach((o, i) => {
     if (!o.requiresGrad) throw new Error(`grad: output ${i} ${o} does not require grad: nothing in it depends on a tensor with requiresGrad.`);
@@ -83,8 +92,9 @@ function run(outputs: Tensor[], gradOutputs: (Tensor | null)[], wanted: Set<numb
   const step = () => {
     for (const t of order) {
       const node = t.node;
-      const g = grads.get(t.id);
-      if (!node || !g || !needed.has(t.id)) continue;
+      if (!node || !needed.has(t.id)) continue;
+      const g = total(t.id);
+      if (!g) continue;
       const needs = node.inputs.map((x) => x.requiresGrad && needed.has(x.id));
       // A wanted tensor with nothing wanted behind it (grad w.r.t. an intermediate) ends the walk: its
       // rule is not run, so the tensors behind it may already be disposed.
@@ -112,7 +122,7 @@ function run(outputs: Tensor[], gradOutputs: (Tensor | null)[], wanted: Set<numb
       });
       if (!wanted.has(t.id) && !createGraph) {
         g.dispose();
-        grads.delete(t.id);
+        parts.delete(t.id);
       }
     }
   };
@@ -120,10 +130,15 @@ function run(outputs: Tensor[], gradOutputs: (Tensor | null)[], wanted: Set<numb
   else {
     noGrad(step);
     // Gradients that reached tensors nobody asked for (unwanted leaves, pruned branches): free them.
-    for (const [id, g] of grads) if (!wanted.has(id)) {
-      g.dispose();
-      grads.delete(id);
+    for (const [id, l] of parts) if (!wanted.has(id)) {
+      for (const g of l) g.dispose();
+      parts.delete(id);
     }
+  }
+  const grads = new Map<number, Tensor>();
+  for (const id of wanted) {
+    const g = createGraph ? total(id) : noGrad(() => total(id));
+    if (g) grads.set(id, g);
   }
   return grads;
 }

@@ -112,7 +112,9 @@ export async function init(opts: InitOptions = {}): Promise<DeviceInfo> {
     for (const k of want) requiredLimits[k] = adapter.limits[k];
     const ai = adapter.info ?? ({} as GPUAdapterInfo);
     const sg = fixedSubgroupWidth(adapter, ai, opts.subgroups ?? true);
-    const device = await adapter.requestDevice({ requiredLimits, requiredFeatures: sg ? ['subgroups' as GPUFeatureName] : [] });
+    // timestamp-query where the adapter has it: only the profile (profile.ts) uses it.
+    const features = [sg ? 'subgroups' : '', adapter.features.has('timestamp-query') ? 'timestamp-query' : ''].filter(Boolean);
+    const device = await adapter.requestDevice({ requiredLimits, requiredFeatures: features as GPUFeatureName[] });
     const limits: Record<string, number> = {};
     for (const k in device.limits) {
       const v = (device.limits as unknown as Record<string, unknown>)[k];

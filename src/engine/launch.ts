@@ -12,6 +12,7 @@ import { WgslReflect, ResourceType } from 'wgsl_reflect/wgsl_reflect.module.js';
 import type { Kernel } from '../kernels/kernel.ts';
 import { gpuDevice } from './device.ts';
 import { addPendingCheck, dispatch, uniformSlot } from './queue.ts';
+import { addEncodeTime, isTiming } from './profile.ts';
 
 type Scalar = 'u32' | 'i32' | 'f32';
 interface UniformField {
@@ -127,6 +128,8 @@ export interface LaunchArgs {
   uniforms?: Record<string, number | readonly number[]>;
   /** Workgroups to dispatch. */
   grid: [number, number?, number?];
+  /** What dispatch counts and profiles call this launch (default: the kernel's name). */
+  label?: string;
 }
 
 /** Writes the uniform struct's members (by name) into this dispatch's slot of the uniform arena. */
@@ -163,13 +166,15 @@ function bindGroup(k: Kernel<unknown>, c: Compiled, args: LaunchArgs): GPUBindGr
 
 /** Records one launch of kernel `k` specialised by `spec`. */
 export function launch<S>(k: Kernel<S>, spec: S, args: LaunchArgs): void {
+  const t0 = isTiming() ? performance.now() : 0;
   const c = compile(k, spec);
   const bg = bindGroup(k as Kernel<unknown>, c, args);
   const [x, y = 1, z = 1] = args.grid;
   if (x === 0 || y === 0 || z === 0) return;
   const max = c.device.limits.maxComputeWorkgroupsPerDimension;
   if (x > max || y > max || z > max) throw new Error(`kernel ${k.name}: grid ${x}×${y}×${z} exceeds ${max} per dimension`);
-  dispatch(c.pipeline, bg, [x, y, z]);
+  dispatch(c.pipeline, bg, [x, y, z], args.label ?? k.name);
+  if (t0) addEncodeTime(args.label ?? k.name, performance.now() - t0);
 }
 
 /** Workgroup grid for `n` invocations of `wg` threads, folded into 2D past the per-dimension limit.

@@ -6,13 +6,21 @@
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow';
 export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'abs' | 'relu' | 'tanh' | 'sigmoid';
 export type CompareOp = 'gt' | 'ge' | 'lt' | 'le' | 'eq' | 'ne';
+export type Activation = 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid';
+
+/**
+ * The number operands of an elementwise op, by operand position (null where the operand is a tensor),
+ * or null when all are tensors. Numbers are kernel uniforms, not tensors: the node's inputs are the
+ * tensor operands alone, in order.
+ */
+export type Consts = readonly (number | null)[] | null;
 
 export interface PrimParams {
-  add: Record<string, never>;
-  sub: Record<string, never>;
-  mul: Record<string, never>;
-  div: Record<string, never>;
-  pow: Record<string, never>;
+  add: { consts: Consts };
+  sub: { consts: Consts };
+  mul: { consts: Consts };
+  div: { consts: Consts };
+  pow: { consts: Consts };
   neg: Record<string, never>;
   exp: Record<string, never>;
   log: Record<string, never>;
@@ -24,8 +32,14 @@ export interface PrimParams {
   sigmoid: Record<string, never>;
   leakyRelu: { slope: number };
   /** Comparisons give 0/1 masks: no gradient flows through them. */
-  compare: { op: CompareOp };
-  where: Record<string, never>;
+  compare: { op: CompareOp; consts: Consts };
+  where: { consts: Consts };
+  /**
+   * The backward of an activation as one kernel: activationGrad(y, g) = g·f'(·), with y the activation's
+   * input (relu, leakyRelu) or output (tanh, sigmoid), whichever f' is cheaper in. A primitive with its
+   * own rule, so second derivatives still flow.
+   */
+  activationGrad: { act: Activation; slope: number };
   sum: { axes: number[]; keepDim: boolean };
   max: { axes: number[]; keepDim: boolean };
   matmul: Record<string, never>;
@@ -35,12 +49,15 @@ export interface PrimParams {
   slice: { starts: number[]; ends: number[] };
   pad: { before: number[]; after: number[] };
   concat: { axis: number };
-  conv2d: { stride: number; padding: number };
+  /** leakyRelu: the slope of a fused LeakyReLU on the output, or null. */
+  conv2d: { stride: number; padding: number; leakyRelu: number | null };
   /** Output padding per spatial dimension (adjoints may need different ones for H and W). */
   convTranspose2d: { stride: number; padding: number; outputPadding: [number, number] };
   conv2dWeightGrad: { stride: number; padding: number; kh: number; kw: number };
-  instanceNorm: { eps: number };
-  instanceNormGrad: { eps: number };
+  /** relu: the output is max(x̂, 0) (an InstanceNorm2d followed by a ReLU, fused). */
+  instanceNorm: { eps: number; relu: boolean };
+  /** relu: inputs [x, u, y], u masked to y > 0 (the backward of a norm fused with a ReLU). */
+  instanceNormGrad: { eps: number; relu: boolean };
 }
 
 export type Prim = keyof PrimParams;

@@ -7,6 +7,7 @@
 import { gpuDevice, takeDeviceErrors } from './device.ts';
 import { pool } from './memory.ts';
 import { collectAfter } from './deno_gc.ts';
+import { BatchTimer, countDispatch, isProfiling } from './profile.ts';
 
 const FLUSH_AT = 192;
 const SLOT = 256; // minUniformBufferOffsetAlignment is at most 256 on every adapter
@@ -21,6 +22,8 @@ interface Batch {
   arena: GPUBuffer;
   /** Buffers to destroy after this batch is submitted (staging, arena of an earlier size). */
   trash: GPUBuffer[];
+  /** Per-dispatch timestamps while profiling (profile.ts), else null. */
+  timer: BatchTimer | null;
 }
 
 let batch: Batch | null = null;
@@ -42,6 +45,7 @@ function current(): Batch {
     batch = {
       device, encoder: device.createCommandEncoder(), pass: null, dispatches: 0,
       uniforms: new Uint8Array(ARENA_BYTES), uniformUsed: 0, arena, trash: [],
+      timer: isProfiling() ? new BatchTimer(device, FLUSH_AT) : null,
     };
   }
   return batch;
@@ -60,13 +64,24 @@ export function uniformSlot(bytes: number): { buffer: GPUBuffer; offset: number;
   return { buffer: b.arena, offset, view: new DataView(b.uniforms.buffer, offset, need) };
 }
 
-/** Records one dispatch. */
-export function dispatch(pipeline: GPUComputePipeline, bindGroup: GPUBindGroup, grid: [number, number, number]): void {
+/** Records one dispatch, counted under `label` (profile.ts). */
+export function dispatch(pipeline: GPUComputePipeline, bindGroup: GPUBindGroup, grid: [number, number, number], label: string): void {
   const b = current();
+  countDispatch(label);
+  const stamps = b.timer?.next(label);
+  if (stamps) {
+    // Timed: a pass of its own, so its begin/end timestamps bracket this dispatch alone.
+    b.pass?.end();
+    b.pass = b.encoder.beginComputePass({ timestampWrites: stamps });
+  }
   b.pass ??= b.encoder.beginComputePass();
   b.pass.setPipeline(pipeline);
   b.pass.setBindGroup(0, bindGroup);
   b.pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+  if (stamps) {
+    b.pass.end();
+    b.pass = null;
+  }
   b.dispatches++;
   counters.dispatches++;
   if (b.dispatches >= FLUSH_AT) submit();
@@ -108,7 +123,9 @@ export function submit(): void {
   batch = null;
   if (b.pass) b.pass.end();
   if (b.uniformUsed > 0) b.device.queue.writeBuffer(b.arena, 0, b.uniforms, 0, b.uniformUsed);
+  const collectTimes = b.timer?.resolve(b.encoder);
   b.device.queue.submit([b.encoder.finish()]);
+  collectTimes?.();
   counters.submits++;
   for (const t of b.trash) t.destroy();
   collectAfter(b.dispatches); // Deno only: frees the batch's bind groups (deno_gc.ts)

@@ -44,6 +44,8 @@ export interface ConvSpec {
   /** Threads per workgroup. */
   wg: number;
   bias: boolean;
+  /** A LeakyReLU of this slope (≥ 0) applied to each output as it is stored (the critic's conv → LeakyReLU). */
+  leaky?: number;
   /** conv only: read input rows as aligned vec4s (needs W % 4 == 0 and RX·S % 4 == 0). */
   xvec: boolean;
   /** Fixed subgroup width to share weight loads over (0: every thread loads every weight itself). */
@@ -65,7 +67,11 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
  *   ix{j}, colOk{j}     input column j of the segment and whether it lies inside the image
  *   tapOk{t}            (convT) tap t exists in this parity class
  */
-export const convKernel = kernel<ConvSpec>('conv', ({ mode, kh, kw, stride: S, pad, tm, ry, rx, wg, bias, xvec, sg }) => {
+/** The stored value: v, or LeakyReLU(v) with the same select as the elementwise op (so the same bits). */
+const activate = (leaky: number | undefined) => /* wgsl */ `
+fn act(v: f32) -> f32 { return ${leaky === undefined ? 'v' : `select(v * f32(${leaky}), v, v > 0.0)`}; }`;
+
+export const convKernel = kernel<ConvSpec>('conv', ({ mode, kh, kw, stride: S, pad, tm, ry, rx, wg, bias, leaky, xvec, sg }) => {
   const C = mode === 'conv';
   // Horizontal taps per output: all KW for a conv, ⌈KW/S⌉ for one class of a convT.
   const tapsX = C ? kw : Math.ceil(kw / S);
@@ -111,7 +117,7 @@ export const convKernel = kernel<ConvSpec>('conv', ({ mode, kh, kw, stride: S, p
   for (const r of rows) for (const c of cols) {
     store += `  if (live && ${outRow(r)} < u.OH && ${outCol(c)} < u.OW) {\n    let p = yb + (${outRow(r)}) * u.OW + ${outCol(c)};\n`;
     for (const q of quads) for (let e = 0; e < 4; e++) {
-      store += `    if (o0 + ${4 * q + e}u < u.Co) { y[p + ${4 * q + e}u * u.OH * u.OW] = acc_r${r}_c${c}_q${q}[${e}]; }\n`;
+      store += `    if (o0 + ${4 * q + e}u < u.Co) { y[p + ${4 * q + e}u * u.OH * u.OW] = act(acc_r${r}_c${c}_q${q}[${e}]); }\n`;
     }
     store += `  }\n`;
   }
@@ -130,6 +136,7 @@ ${xvec ? '@group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;' : '@gr
 @group(0) @binding(2) var<storage, read> wp: array<vec4<f32>>;
 ${bias ? '@group(0) @binding(3) var<storage, read> b: array<f32>;' : ''}
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
+${activate(leaky)}
 
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -209,7 +216,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
  * (vec4 loads when K % 4 == 0) and adds the lanes' sums in workgroup memory: the tiled kernel above
  * would give this shape one workgroup looping over every input channel.
  */
-export const convDotKernel = kernel<{ vec: boolean; bias: boolean }>('convDot', ({ vec, bias }) => /* wgsl */ `
+export const convDotKernel = kernel<{ vec: boolean; bias: boolean; leaky?: number }>('convDot', ({ vec, bias, leaky }) => /* wgsl */ `
 struct U { N: u32, Co: u32, K: u32 }
 @group(0) @binding(0) var<uniform> u: U;
 @group(0) @binding(1) var<storage, read> x: array<${vec ? 'vec4<f32>' : 'f32'}>;
@@ -217,6 +224,7 @@ struct U { N: u32, Co: u32, K: u32 }
 ${bias ? '@group(0) @binding(3) var<storage, read> b: array<f32>;' : ''}
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 var<workgroup> part: array<f32, 64>;
+${activate(leaky)}
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -233,6 +241,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if (lid.x < h) { part[lid.x] += part[lid.x + h]; }
     workgroupBarrier();
   }
-  if (lid.x == 0u) { y[i] = part[0]${bias ? ' + b[o]' : ''}; }
+  if (lid.x == 0u) { y[i] = act(part[0]${bias ? ' + b[o]' : ''}); }
 }
 `);

@@ -5,6 +5,8 @@
  * (constant indices only) and reads each input through its own strides (0 on broadcast dimensions).
  * Also serves fills (arity 0) and arange / random (EXPR may use `fi`, the flat index as f32, and `i`).
  * EXPR reads its constants from the uniforms: `u.scalar0`, `u.scalar1` (f32), `u.rngCounter`, `u.rngKey` (u32).
+ * An operand may be a number instead of a tensor (bit k of `consts`): x_k is then the uniform `u.k[k]`,
+ * not a buffer — `mul(x, 0.5)` is one dispatch, not a fill of a one-element tensor and a broadcast read.
  */
 import { kernel } from './kernel.ts';
 
@@ -13,6 +15,8 @@ export interface MapSpec {
   arity: number;
   ndim: number;
   bcast: boolean;
+  /** Bit k set: operand k is the number u.k[k] (no buffer). */
+  consts: number;
   /** Extra WGSL functions the expression calls. */
   lib?: string;
 }
@@ -53,8 +57,9 @@ fn sigmoidf(x: f32) -> f32 {
 
 const comp = ['x', 'y', 'z', 'w'];
 
-export const mapKernel = kernel<MapSpec>('map', ({ expr, arity, ndim, bcast, lib }) => {
-  const ins = Array.from({ length: arity }, (_, k) => k);
+export const mapKernel = kernel<MapSpec>('map', ({ expr, arity, ndim, bcast, consts, lib }) => {
+  const isConst = (k: number) => ((consts >> k) & 1) === 1;
+  const ins = Array.from({ length: arity }, (_, k) => k).filter((k) => !isConst(k));
   const strideFields = bcast ? ins.map((k) => `  s${k}: array<vec4<u32>, 2>,`).join('\n') : '';
   const decls = ins.map((k) => `@group(0) @binding(${k + 1}) var<storage, read> x${k}_buf: array<f32>;`).join('\n');
   let index = '';
@@ -66,7 +71,9 @@ export const mapKernel = kernel<MapSpec>('map', ({ expr, arity, ndim, bcast, lib
       index += ins.map((k) => `    o${k} = o${k} + c * u.s${k}${f};`).join('\n') + '\n  }\n';
     }
   }
-  const loads = ins.map((k) => `  let x${k} = x${k}_buf[${bcast ? `o${k}` : 'i'}];`).join('\n');
+  const loads = Array.from({ length: arity }, (_, k) => (isConst(k)
+    ? `  let x${k} = u.k[${k}];`
+    : `  let x${k} = x${k}_buf[${bcast ? `o${k}` : 'i'}];`)).join('\n');
   return /* wgsl */ `
 struct U {
   n: u32,
@@ -77,6 +84,8 @@ struct U {
   rngCounter: u32,
   rngKey: u32,
   shape: array<vec4<u32>, 2>,
+  // Number operands (bit k of consts).
+  k: vec4<f32>,
 ${strideFields}
 }
 @group(0) @binding(0) var<uniform> u: U;

@@ -40,9 +40,10 @@ const lanes = (vec: boolean) => ({ T: vec ? 'vec4<f32>' : 'f32', H: vec ? 'u.hw 
 
 /**
  * `vec`: the plane is read and written as vec4s (H·W a multiple of 4) — on lavapipe every load runs lane
- * by lane, so a vec4 costs about two scalar loads for four values.
+ * by lane, so a vec4 costs about two scalar loads for four values. `relu`: the output is max(x̂, 0), the
+ * ReLU that follows every instance norm in SaGAN's generator, without a dispatch of its own.
  */
-export const instanceNormKernel = kernel<{ wg: number; vec: boolean }>('instance_norm', ({ wg, vec }) => {
+export const instanceNormKernel = kernel<{ wg: number; vec: boolean; relu: boolean }>('instance_norm', ({ wg, vec, relu }) => {
   const { T, H, sum } = lanes(vec);
   return HEAD + /* wgsl */ `
 @group(0) @binding(1) var<storage, read> x: array<${T}>;
@@ -62,17 +63,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var q = ${T}(0.0);
   if (live) { for (var i = lid.x; i < H; i += ${wg}u) { let d = x[base + i] - mu; q += d * d; } }
   let r = inverseSqrt(reduce2(lid.x, ${sum('q')}, 0.0).x / n + u.eps);
-  if (live) { for (var i = lid.x; i < H; i += ${wg}u) { y[base + i] = (x[base + i] - mu) * r; } }
+  if (live) { for (var i = lid.x; i < H; i += ${wg}u) { y[base + i] = ${relu ? `max((x[base + i] - mu) * r, ${T}(0.0))` : '(x[base + i] - mu) * r'}; } }
 }
 `;
 });
 
-export const instanceNormGradKernel = kernel<{ wg: number; vec: boolean }>('instance_norm_grad', ({ wg, vec }) => {
+/**
+ * `relu`: the incoming gradient is the fused ReLU's input gradient, g masked to where the norm's output
+ * y (binding y) is positive — the ReLU's backward read in place instead of a dispatch of its own.
+ */
+export const instanceNormGradKernel = kernel<{ wg: number; vec: boolean; relu: boolean }>('instance_norm_grad', ({ wg, vec, relu }) => {
   const { T, H, sum } = lanes(vec);
   return HEAD + /* wgsl */ `
 @group(0) @binding(1) var<storage, read> x: array<${T}>;
-@group(0) @binding(2) var<storage, read> g: array<${T}>;
+@group(0) @binding(2) var<storage, read> g_buf: array<${T}>;
 @group(0) @binding(3) var<storage, read_write> dx: array<${T}>;
+${relu ? `@group(0) @binding(4) var<storage, read> y: array<${T}>;` : ''}
+fn g(i: u32) -> ${T} { return ${relu ? `select(${T}(0.0), g_buf[i], y[i] > ${T}(0.0))` : 'g_buf[i]'}; }
 ${reduce2(wg)}
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -84,12 +91,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let n = f32(u.hw);
   var sx = ${T}(0.0);
   var sg = ${T}(0.0);
-  if (live) { for (var i = lid.x; i < H; i += ${wg}u) { sx += x[base + i]; sg += g[base + i]; } }
+  if (live) { for (var i = lid.x; i < H; i += ${wg}u) { sx += x[base + i]; sg += g(base + i); } }
   let m = reduce2(lid.x, ${sum('sx')}, ${sum('sg')}) / n;   // (μ, mean g)
   var q = ${T}(0.0);
   var gq = ${T}(0.0);
   if (live) {
-    for (var i = lid.x; i < H; i += ${wg}u) { let d = x[base + i] - m.x; q += d * d; gq += g[base + i] * d; }
+    for (var i = lid.x; i < H; i += ${wg}u) { let d = x[base + i] - m.x; q += d * d; gq += g(base + i) * d; }
   }
   let v = reduce2(lid.x, ${sum('q')}, ${sum('gq')}) / n;    // (σ², mean g·(x − μ))
   let r = inverseSqrt(v.x + u.eps);
@@ -97,7 +104,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (live) {
     for (var i = lid.x; i < H; i += ${wg}u) {
       let xh = (x[base + i] - m.x) * r;
-      dx[base + i] = r * (g[base + i] - m.y - xh * b);
+      dx[base + i] = r * (g(base + i) - m.y - xh * b);
     }
   }
 }

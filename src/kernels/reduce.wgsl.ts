@@ -1,7 +1,10 @@
 /**
- * @file Row reductions over a contiguous [rows, len] view: sum or max of each row. Long rows get a
- * workgroup each (strided partial results, then a tree in workgroup memory: pairwise, so f32 error
- * grows like log n); short rows get one thread each.
+ * @file Row reductions: sum or max of each row of x viewed as [outer, rows, inner], over outer × inner
+ * (`strided`; a per-channel sum of NCHW is outer N, rows C, inner H·W — no permute copy first), or of a
+ * contiguous [rows, len] view (outer 1). Element k of a row is x[(k / inner)·rows·inner + row·inner +
+ * k % inner], the order a permute to [rows, outer·inner] would give, so both paths sum alike. Long rows
+ * get a workgroup each (strided partial results, then a tree in workgroup memory: pairwise, so f32
+ * error grows like log n); short rows get one thread each.
  */
 import { kernel } from './kernel.ts';
 
@@ -14,12 +17,16 @@ const COMBINE: Record<ReduceOp, (a: string, b: string) => string> = {
   max: (a, b) => `max(${a}, ${b})`,
 };
 
-export const reduceKernel = kernel<{ op: ReduceOp; perRow: 'workgroup' | 'thread' }>('reduce', ({ op, perRow }) => {
+export const reduceKernel = kernel<{ op: ReduceOp; perRow: 'workgroup' | 'thread'; strided: boolean }>('reduce', ({ op, perRow, strided }) => {
   const head = /* wgsl */ `
-struct U { rows: u32, len: u32 }
+struct U { rows: u32, len: u32, inner: u32 }
 @group(0) @binding(0) var<uniform> u: U;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
+// Element k of a row.
+fn at(row: u32, k: u32) -> f32 {
+${strided ? '  let a = k / u.inner;\n  return x[(a * u.rows + row) * u.inner + (k - a * u.inner)];' : '  return x[row * u.len + k];'}
+}
 `;
   if (perRow === 'thread') {
     return head + /* wgsl */ `
@@ -29,8 +36,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let row = (wid.y * nwg.x + wid.x) * ${REDUCE_WG}u + lid.x;
   if (row >= u.rows) { return; }
   var acc = ${ID[op]};
-  let base = row * u.len;
-  for (var k = 0u; k < u.len; k++) { acc = ${COMBINE[op]('acc', 'x[base + k]')}; }
+  for (var k = 0u; k < u.len; k++) { acc = ${COMBINE[op]('acc', 'at(row, k)')}; }
   out[row] = acc;
 }
 `;
@@ -45,8 +51,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let live = row < u.rows;
   var acc = ${ID[op]};
   if (live) {
-    let base = row * u.len;
-    for (var k = lid.x; k < u.len; k += ${REDUCE_WG}u) { acc = ${COMBINE[op]('acc', 'x[base + k]')}; }
+    for (var k = lid.x; k < u.len; k += ${REDUCE_WG}u) { acc = ${COMBINE[op]('acc', 'at(row, k)')}; }
   }
   part[lid.x] = acc;
   workgroupBarrier();

@@ -44,6 +44,16 @@ describe('grad()', () => {
       expect(b[0]).toBe(0.5);
     });
   });
+  it('a tensor used 9 times: its contributions are summed (in dispatches of up to 7), with and without createGraph', async () => {
+    await tidy(async () => {
+      const x = requiresGrad(tensor([1, -2, 3]));
+      const uses = (k: number) => Array.from({ length: 9 }, (_, i) => mul(x, i + k)).reduce((a, b) => add(a, b));
+      const [g] = grad(sum(uses(1)), x);
+      const [gc] = grad(sum(uses(2)), x, { createGraph: true });
+      const [gg] = grad(sum(mul(gc, x)), x); // d/dx Σ (Σ_i (i+2))·x = 54
+      expect([arr(await g.data()), arr(await gc.data()), arr(await gg.data())]).toEqual([[45, 45, 45], [54, 54, 54], [54, 54, 54]]);
+    });
+  });
   it('createGraph: second and third derivatives of x³ are 6x and 6', async () => {
     await tidy(async () => {
       const x = requiresGrad(tensor([1, -2, 0.5]));

@@ -6,7 +6,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import {
   init, destroyDevice, tensor, requiresGrad, grad, readAll, tidy, type Tensor,
-  add, sub, mul, div, pow, neg, exp, log, sqrt, rsqrt, abs, relu, leakyRelu, tanh, sigmoid, where,
+  add, sub, mul, div, pow, neg, exp, log, sqrt, rsqrt, abs, relu, leakyRelu, tanh, sigmoid, where, activationGrad,
   gt, ge, lt, le, eq, ne, sum,
 } from '../../src/index.ts';
 import { checkOp, seeded, f32round, type CheckInput, type F64 } from '../helpers/gradcheck.ts';
@@ -91,6 +91,27 @@ const UNARY: { name: string; op: Un; f: (x: number) => number; spec?: Partial<Ch
   { name: 'tanh', op: tanh, f: Math.tanh, spec: { range: [-3, 3] } },
   { name: 'sigmoid', op: sigmoid, f: sig, spec: { range: [-4, 4] } },
 ];
+
+// The fused activation backward, a primitive of its own: checked as an op in y (the activation's input
+// for relu/leakyRelu, its output for tanh/sigmoid) and g, to second order, against its float64 formula.
+const ACT_GRADS: { act: 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid'; slope: number; f: (y: number, g: number) => number; y: Partial<CheckInput> }[] = [
+  { act: 'relu', slope: 0, f: (y, g) => (y > 0 ? g : 0), y: { awayFromZero: 0.05 } },
+  { act: 'leakyRelu', slope: 0.2, f: (y, g) => (y > 0 ? g : 0.2 * g), y: { awayFromZero: 0.05 } },
+  { act: 'tanh', slope: 0, f: (y, g) => g * (1 - y * y), y: { range: [-0.9, 0.9] } },
+  { act: 'sigmoid', slope: 0, f: (y, g) => g * y * (1 - y), y: { range: [0.05, 0.95] } },
+];
+describe('activationGrad: forward, gradcheck, gradgradcheck in y and g', () => {
+  for (const { act, slope, f, y } of ACT_GRADS) {
+    it(act, async () => {
+      // relu's and leakyRelu's are piecewise constant in y (no gradient there): checked in g alone.
+      const wrt = act === 'relu' || act === 'leakyRelu' ? [1] : [0, 1];
+      await checkOp(`${act}Grad`, ([a, g]) => activationGrad(act, a, g, slope), ([a, g]) => R.elementwise([a, g], f), [{ shape: [2, 3], ...y }, { shape: [2, 3] }], { wrt });
+    });
+  }
+  it('rejects mismatched shapes', () => {
+    expect(() => activationGrad('relu', tensor([1, 2]), tensor([1, 2, 3]))).toThrow(/activationGrad: y \[2\] and gradient \[3\] differ/);
+  });
+});
 
 describe('unary ops: forward, gradcheck, gradgradcheck', () => {
   for (const { name, op, f, spec } of UNARY) {

@@ -42,6 +42,8 @@ describe('reductions over any axes: forward, gradcheck, gradgradcheck', () => {
       await checkOp(`${name} [1,4,1] axis 0`, ([x]) => op(x, 0), ([x]) => ref(x, 0), [{ shape: [1, 4, 1], values: distinct(4, 1) }]);
       await checkOp(`${name} [1,4,1] axes [0,2] keepDim`, ([x]) => op(x, [0, 2], true), ([x]) => ref(x, [0, 2], true), [{ shape: [1, 4, 1], values: distinct(4, 2) }]);
       await checkOp(`${name} [2,1,3] axis 1`, ([x]) => op(x, 1), ([x]) => ref(x, 1), [{ shape: [2, 1, 3], values: distinct(6, 3) }]);
+      // A per-channel reduction of NCHW (a bias gradient): read in place as [N, C, H·W], long rows.
+      await checkOp(`${name} [2,3,8,8] axes [0,2,3]`, ([x]) => op(x, [0, 2, 3]), ([x]) => ref(x, [0, 2, 3]), [{ shape: [2, 3, 8, 8], values: distinct(384, 5) }], { second: false });
       await checkOp(`${name} rank 6 axes [1,3,4]`, ([x]) => op(x, [1, 3, 4]), ([x]) => ref(x, [1, 3, 4]), [{ shape: [2, 3, 1, 2, 2, 2], values: distinct(48, 4) }]);
     });
     it(`${name}: the thread-per-row path (300 short rows) and the workgroup path (rows of 300)`, async () => {

@@ -60,6 +60,10 @@ export class Conv2d extends Module {
   forward(x: Tensor): Tensor {
     return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding });
   }
+  /** The conv followed by a LeakyReLU of slope ≥ 0, in one kernel (Sequential calls it for a Conv2d → LeakyReLU pair). */
+  forwardLeakyRelu(x: Tensor, slope: number): Tensor {
+    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, leakyRelu: slope });
+  }
 }
 
 export interface ConvTransposeOptions extends ConvOptions {
@@ -110,9 +114,16 @@ export class InstanceNorm2d extends Module {
     this.bias = this.registerParameter('bias', affine ? parameter(full([numFeatures], 0)) : null);
   }
   forward(x: Tensor): Tensor {
+    return this.normalize(x, false);
+  }
+  /** The norm followed by a ReLU, in one kernel (Sequential calls it for an InstanceNorm2d → ReLU pair). */
+  forwardRelu(x: Tensor): Tensor {
+    return this.normalize(x, true);
+  }
+  private normalize(x: Tensor, relu: boolean): Tensor {
     if (x.ndim !== 4 || x.shape[1] !== this.numFeatures) {
       throw new Error(`InstanceNorm2d(${this.numFeatures}): expected input [N, ${this.numFeatures}, H, W], got ${fmt(x.shape)}`);
     }
-    return instanceNorm2d(x, { eps: this.eps, weight: this.weight ?? undefined, bias: this.bias ?? undefined });
+    return instanceNorm2d(x, { eps: this.eps, weight: this.weight ?? undefined, bias: this.bias ?? undefined, relu });
   }
 }

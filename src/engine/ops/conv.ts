@@ -26,6 +26,10 @@ export interface Conv2dOptions {
   stride?: number;
   padding?: number;
 }
+/** conv2d only: LeakyReLU (slope ≥ 0; 0 is a ReLU) applied in the conv's own store, without a dispatch of its own. */
+export interface Conv2dActOptions extends Conv2dOptions {
+  leakyRelu?: number;
+}
 export interface ConvTranspose2dOptions extends Conv2dOptions {
   /** Extra rows/columns on one side of the output: one number, or [height, width]. */
   outputPadding?: number | readonly [number, number];
@@ -62,7 +66,7 @@ function convTiles(co: number, qh: number, qw: number, n: number, classes = 1): 
 
 const MIN_WORKGROUPS = 16;
 
-function convRaw(mode: ConvSpec['mode'], x: Tensor, w: Tensor, b: Tensor | null, stride: number, pad: number, out: Tensor): Tensor {
+function convRaw(mode: ConvSpec['mode'], x: Tensor, w: Tensor, b: Tensor | null, stride: number, pad: number, out: Tensor, leaky: number | null = null): Tensor {
   const [N, Ci, H, W] = x.shape;
   const [, Co, OH, OW] = out.shape;
   const [kh, kw] = w.shape.slice(2);
@@ -85,6 +89,7 @@ function convRaw(mode: ConvSpec['mode'], x: Tensor, w: Tensor, b: Tensor | null,
   const xvec = mode === 'conv' && W % 4 === 0 && (rx * stride) % 4 === 0;
   const sg = subgroupWidth();
   const spec: ConvSpec = { mode, kh, kw, stride, pad, tm, ry, rx, wg, bias: b !== null, xvec, sg: sg && wg % sg === 0 ? sg : 0 };
+  if (leaky !== null) spec.leaky = leaky;
   const buffers: Record<string, BufferRef> = { [xvec ? 'x4' : 'x']: x.ref, wp: { buffer: wp.buffer, bytes: packBytes }, y: out.ref };
   if (b) buffers.b = b.ref;
   const [gx, gy] = grid1d(P * G, 1);
@@ -140,7 +145,7 @@ function wgradRaw(x: Tensor, d: Tensor, kh: number, kw: number, stride: number, 
   return out;
 }
 
-export function conv2dRaw(x: Tensor, w: Tensor, b: Tensor | null, stride: number, pad: number): Tensor {
+export function conv2dRaw(x: Tensor, w: Tensor, b: Tensor | null, stride: number, pad: number, leaky: number | null = null): Tensor {
   const [N, , H, W] = x.shape;
   const [Co, , kh, kw] = w.shape;
   const OH = Math.floor((H + 2 * pad - kh) / stride) + 1;
@@ -151,10 +156,10 @@ export function conv2dRaw(x: Tensor, w: Tensor, b: Tensor | null, stride: number
     const K = w.size / Co;
     const buffers: Record<string, BufferRef> = { x: x.ref, w: w.ref, y: out.ref };
     if (b) buffers.b = b.ref;
-    launch(convDotKernel, { vec: K % 4 === 0, bias: b !== null }, { buffers, uniforms: { N, Co, K }, grid: grid1d(N * Co, 1) });
+    launch(convDotKernel, { vec: K % 4 === 0, bias: b !== null, ...(leaky !== null ? { leaky } : {}) }, { buffers, uniforms: { N, Co, K }, grid: grid1d(N * Co, 1) });
     return out;
   }
-  return convRaw('conv', x, w, b, stride, pad, out);
+  return convRaw('conv', x, w, b, stride, pad, out, leaky);
 }
 
 export function convTranspose2dRaw(x: Tensor, w: Tensor, b: Tensor | null, stride: number, pad: number, opH: number, opW: number): Tensor {
@@ -184,14 +189,20 @@ function checkConv(op: string, x: Tensor, w: Tensor, b: Tensor | null, inDim: 0 
   if (b && (b.ndim !== 1 || b.shape[0] !== w.shape[outDim])) throw new Error(`${op}: bias must be [${w.shape[outDim]}], got ${fmt(b.shape)}`);
 }
 
-/** conv2d(x [N,Ci,H,W], w [Co,Ci,kH,kW], b [Co] | null) like torch.nn.functional.conv2d. */
-export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
+/**
+ * conv2d(x [N,Ci,H,W], w [Co,Ci,kH,kW], b [Co] | null) like torch.nn.functional.conv2d; with `leakyRelu`
+ * (a slope ≥ 0) the output is LeakyReLU(conv), fused (nn.Sequential uses it for Conv2d → LeakyReLU).
+ */
+export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv2dActOptions = {}): Tensor {
   const stride = checkInt('conv2d', 'stride', opts.stride ?? 1, 1), padding = checkInt('conv2d', 'padding', opts.padding ?? 0, 0);
+  const leaky = opts.leakyRelu ?? null;
+  // The rule reads the activation's mask from the output: out > 0 exactly where the conv is, for slopes ≥ 0.
+  if (leaky !== null && !(leaky >= 0)) throw new Error(`conv2d: leakyRelu slope must be ≥ 0 to be fused, got ${leaky}`);
   checkConv('conv2d', x, w, b, 1, 0);
   const [, , H, W] = x.shape, [, , kh, kw] = w.shape;
   if (H + 2 * padding < kh || W + 2 * padding < kw) throw new Error(`conv2d: kernel ${kh}×${kw} is larger than the padded input ${fmt(x.shape)} (padding ${padding})`);
-  const out = conv2dRaw(x, w, b, stride, padding);
-  return record('conv2d', { stride, padding }, b ? [x, w, b] : [x, w], out);
+  const out = conv2dRaw(x, w, b, stride, padding, leaky);
+  return record('conv2d', { stride, padding, leakyRelu: leaky }, b ? [x, w, b] : [x, w], out);
 }
 
 /**

@@ -55,7 +55,7 @@ export function arange(start: number, stop?: number, step = 1): Tensor {
   if (stop === undefined) [start, stop] = [0, start];
   if (step === 0) throw new Error('arange: step must not be 0');
   const n = Math.max(0, Math.ceil((stop - start) / step));
-  return mapRaw('u.scalar0 + fi * u.scalar1', [], [n], { scalar0: start, scalar1: step });
+  return mapRaw('u.scalar0 + fi * u.scalar1', [], [n], { scalar0: start, scalar1: step, op: 'arange' });
 }
 
 // ---- random --------------------------------------------------------------------------------------
@@ -132,7 +132,7 @@ function draw(shape: readonly number[], expr: string, opts: RandomOptions): Tens
     rng.offset = (rng.offset + n) % 2 ** 32;
   }
   // The counter is u32: a draw wraps after 2^32 elements of one seed's stream.
-  return mapRaw(expr, [], shape, { rngCounter: offset >>> 0, rngKey: pcg(seed ^ 0x6a09e667), lib: RNG_LIB });
+  return mapRaw(expr, [], shape, { rngCounter: offset >>> 0, rngKey: pcg(seed ^ 0x6a09e667), lib: RNG_LIB, op: 'random' });
 }
 
 /** Uniform on [0, 1). */

@@ -4,7 +4,7 @@
  */
 import { Tensor } from '../tensor.ts';
 import { record } from '../tape.ts';
-import type { BinaryOp, CompareOp, UnaryOp } from '../prims.ts';
+import type { Activation, BinaryOp, CompareOp, Consts, UnaryOp } from '../prims.ts';
 import { launch, grid1d, type BufferRef } from '../launch.ts';
 import { mapKernel, MAP_WG, MAX_DIMS } from '../../kernels/map.wgsl.ts';
 import { broadcastShapes, broadcastStrides, fmt, sameShape } from './shape.ts';
@@ -18,36 +18,67 @@ export interface MapParams {
   rngCounter?: number;
   rngKey?: number;
   lib?: string;
+  /** The op, for dispatch counts and profiles ('map:<op>'). */
+  op?: string;
 }
 
-/** Launches the map kernel over `inputs` broadcast to `shape`; no tape. */
-export function mapRaw(expr: string, inputs: Tensor[], shape: readonly number[], p: MapParams = {}): Tensor {
+/** Launches the map kernel over `inputs` broadcast to `shape` (numbers are uniforms, not buffers); no tape. */
+export function mapRaw(expr: string, inputs: TensorLike[], shape: readonly number[], p: MapParams = {}): Tensor {
   const out = Tensor.empty(shape);
   if (out.size === 0) return out;
-  const bcast = inputs.some((t) => !sameShape(t.shape, shape));
+  const bcast = inputs.some((t) => typeof t !== 'number' && !sameShape(t.shape, shape));
   if (bcast && shape.length > MAX_DIMS) throw new Error(`broadcasting supports at most ${MAX_DIMS} dimensions, got ${fmt(shape)}`);
   const pad = (v: number[]) => [...v, ...new Array(MAX_DIMS - v.length).fill(0)];
+  const k = [0, 0, 0, 0];
+  let consts = 0;
   const uniforms: Record<string, number | number[]> = {
-    n: out.size, scalar0: p.scalar0 ?? 0, scalar1: p.scalar1 ?? 0, rngCounter: p.rngCounter ?? 0, rngKey: p.rngKey ?? 0, shape: pad([...shape]),
+    n: out.size, scalar0: p.scalar0 ?? 0, scalar1: p.scalar1 ?? 0, rngCounter: p.rngCounter ?? 0, rngKey: p.rngKey ?? 0, shape: pad([...shape]), k,
   };
   const buffers: Record<string, BufferRef> = { out: out.ref };
-  inputs.forEach((t, k) => {
-    buffers[`x${k}_buf`] = t.ref;
-    if (bcast) uniforms[`s${k}`] = pad(broadcastStrides(t.shape, shape));
+  inputs.forEach((t, i) => {
+    if (typeof t === 'number') {
+      k[i] = t;
+      consts |= 1 << i;
+      return;
+    }
+    buffers[`x${i}_buf`] = t.ref;
+    if (bcast) uniforms[`s${i}`] = pad(broadcastStrides(t.shape, shape));
   });
-  launch(mapKernel, { expr, arity: inputs.length, ndim: bcast ? shape.length : 0, bcast, lib: p.lib }, {
-    buffers, uniforms, grid: grid1d(out.size, MAP_WG),
+  launch(mapKernel, { expr, arity: inputs.length, ndim: bcast ? shape.length : 0, bcast, consts, lib: p.lib }, {
+    buffers, uniforms, grid: grid1d(out.size, MAP_WG), label: `map:${p.op ?? expr}`,
   });
   return out;
 }
 
-/** A tensor filled with `value` (no tape). */
-export function full(shape: readonly number[], value: number): Tensor {
-  return mapRaw('u.scalar0', [], shape, { scalar0: value });
+/** Inputs one map dispatch may sum: 7 plus the output stay within 8 storage buffers, WebGPU's default per stage. */
+const SUM_ARITY = 7;
+
+/**
+ * a₀ + a₁ + … (same shapes), left to right as a chain of adds would, in ⌈(n − 1)/6⌉ dispatches; no tape.
+ * Autograd sums a tensor's gradient contributions with it (a weight used by three forwards has three).
+ */
+export function sumRaw(ts: Tensor[]): Tensor {
+  let acc = ts[0];
+  for (let k = 1; k < ts.length; k += SUM_ARITY - 1) {
+    const part = [acc, ...ts.slice(k, k + SUM_ARITY - 1)];
+    const next = mapRaw(part.map((_, i) => `x${i}`).join(' + '), part, acc.shape, { op: 'sum' });
+    if (acc !== ts[0]) acc.dispose();
+    acc = next;
+  }
+  return acc;
 }
 
-function scalarLike(v: TensorLike): Tensor {
-  return typeof v === 'number' ? full([], v) : v;
+/** A tensor filled with `value` (no tape). */
+export function full(shape: readonly number[], value: number): Tensor {
+  return mapRaw('u.scalar0', [], shape, { scalar0: value, op: 'fill' });
+}
+
+const shapeOf = (v: TensorLike): readonly number[] => (typeof v === 'number' ? [] : v.shape);
+
+/** The tape's view of an elementwise op's operands: its tensors (the node's inputs), and its numbers by position. */
+function operands(vs: TensorLike[]): { inputs: Tensor[]; consts: Consts } {
+  const inputs = vs.filter((v): v is Tensor => typeof v !== 'number');
+  return { inputs, consts: inputs.length === vs.length ? null : vs.map((v) => (typeof v === 'number' ? v : null)) };
 }
 
 const BINARY_EXPR: Record<BinaryOp, string> = {
@@ -63,13 +94,13 @@ const COMPARE_EXPR: Record<CompareOp, string> = {
 
 function binary(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
   if (typeof a === 'number' && typeof b === 'number') throw new Error(`${op}: at least one operand must be a Tensor`);
-  const ta = scalarLike(a), tb = scalarLike(b);
-  const shape = broadcastShapes(op, ta.shape, tb.shape);
-  return record(op, {}, [ta, tb], mapRaw(BINARY_EXPR[op], [ta, tb], shape));
+  const shape = broadcastShapes(op, shapeOf(a), shapeOf(b));
+  const { inputs, consts } = operands([a, b]);
+  return record(op, { consts }, inputs, mapRaw(BINARY_EXPR[op], [a, b], shape, { op }));
 }
 
 function unary(op: UnaryOp, a: Tensor): Tensor {
-  return record(op, {}, [a], mapRaw(UNARY_EXPR[op], [a], a.shape));
+  return record(op, {}, [a], mapRaw(UNARY_EXPR[op], [a], a.shape, { op }));
 }
 
 export const add = (a: TensorLike, b: TensorLike) => binary('add', a, b);
@@ -90,13 +121,33 @@ export const sigmoid = (a: Tensor) => unary('sigmoid', a);
 
 /** max(x, 0) + slope·min(x, 0), PyTorch's LeakyReLU (default slope 0.01). */
 export function leakyRelu(a: Tensor, slope = 0.01): Tensor {
-  return record('leakyRelu', { slope }, [a], mapRaw('select(x0 * u.scalar0, x0, x0 > 0.0)', [a], a.shape, { scalar0: slope }));
+  return record('leakyRelu', { slope }, [a], mapRaw('select(x0 * u.scalar0, x0, x0 > 0.0)', [a], a.shape, { scalar0: slope, op: 'leakyRelu' }));
+}
+
+/** f'(·)·g for each activation, from y = its input (relu, leakyRelu) or output (tanh, sigmoid): x0 = y, x1 = g.
+ *  The same float operations as the unfused rules (g·(1 − y²), g·(y·(1 − y))), so results are unchanged. */
+const ACTIVATION_GRAD_EXPR: Record<Activation, string> = {
+  relu: 'select(0.0, x1, x0 > 0.0)',
+  leakyRelu: 'select(x1 * u.scalar0, x1, x0 > 0.0)',
+  tanh: 'x1 * (1.0 - x0 * x0)',
+  sigmoid: 'x1 * (x0 * (1.0 - x0))',
+};
+
+/**
+ * The backward of an activation in one dispatch: g·f', with `y` the activation's input for relu and
+ * leakyRelu (f' is 1 or 0 / slope by its sign) and its output for tanh (1 − y²) and sigmoid (y·(1 − y)).
+ * Differentiable in y and g (rules.ts), so gradient penalties differentiate through it.
+ */
+export function activationGrad(act: Activation, y: Tensor, g: Tensor, slope = 0): Tensor {
+  if (!sameShape(y.shape, g.shape)) throw new Error(`activationGrad: y ${fmt(y.shape)} and gradient ${fmt(g.shape)} differ`);
+  return record('activationGrad', { act, slope }, [y, g], mapRaw(ACTIVATION_GRAD_EXPR[act], [y, g], y.shape, { scalar0: slope, op: `${act}Grad` }));
 }
 
 function compare(op: CompareOp, a: TensorLike, b: TensorLike): Tensor {
-  const ta = scalarLike(a), tb = scalarLike(b);
-  const shape = broadcastShapes(op, ta.shape, tb.shape);
-  return record('compare', { op }, [ta, tb], mapRaw(`select(0.0, 1.0, x0 ${COMPARE_EXPR[op]} x1)`, [ta, tb], shape));
+  if (typeof a === 'number' && typeof b === 'number') throw new Error(`${op}: at least one operand must be a Tensor`);
+  const shape = broadcastShapes(op, shapeOf(a), shapeOf(b));
+  const { inputs, consts } = operands([a, b]);
+  return record('compare', { op, consts }, inputs, mapRaw(`select(0.0, 1.0, x0 ${COMPARE_EXPR[op]} x1)`, [a, b], shape, { op }));
 }
 /** Comparisons return 0/1 float masks and carry no gradient. */
 export const gt = (a: TensorLike, b: TensorLike) => compare('gt', a, b);
@@ -108,7 +159,8 @@ export const ne = (a: TensorLike, b: TensorLike) => compare('ne', a, b);
 
 /** cond ≠ 0 ? a : b, broadcasting all three. */
 export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
-  const tc = scalarLike(cond), ta = scalarLike(a), tb = scalarLike(b);
-  const shape = broadcastShapes('where', tc.shape, ta.shape, tb.shape);
-  return record('where', {}, [tc, ta, tb], mapRaw('select(x2, x1, x0 != 0.0)', [tc, ta, tb], shape));
+  if (typeof cond === 'number' && typeof a === 'number' && typeof b === 'number') throw new Error('where: at least one operand must be a Tensor');
+  const shape = broadcastShapes('where', shapeOf(cond), shapeOf(a), shapeOf(b));
+  const { inputs, consts } = operands([cond, a, b]);
+  return record('where', { consts }, inputs, mapRaw('select(x2, x1, x0 != 0.0)', [cond, a, b], shape, { op: 'where' }));
 }

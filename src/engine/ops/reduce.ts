@@ -1,7 +1,8 @@
 /**
- * @file Reductions over any set of axes: sum and max (primitives), mean (sum / n). The reduced axes
- * are moved last (a permute copy only when they are not already trailing), then each output is the
- * reduction of one contiguous row. Backward rules: `rules.ts`.
+ * @file Reductions over any set of axes: sum and max (primitives), mean (sum / n). When the kept axes
+ * are one contiguous block (trailing reduced axes, or leading and trailing ones: a bias gradient's sum
+ * over N, H, W) the kernel reads x in place as [outer, rows, inner]; otherwise the reduced axes are
+ * moved last by a permute copy first. Backward rules: `rules.ts`.
  */
 import { Tensor, sizeOf } from '../tensor.ts';
 import { noGrad, record } from '../tape.ts';
@@ -21,18 +22,19 @@ function reduceRaw(op: ReduceOp, x: Tensor, axes: number[], keepDim: boolean): T
     if (op === 'max') throw new Error(`max: cannot reduce over an empty dimension of [${x.shape.join(', ')}]`);
     return full(outShape, 0);
   }
-  const trailing = axes.every((a, i) => a === x.ndim - axes.length + i);
   const out = Tensor.empty(outShape);
-  const run = (src: Tensor) => {
+  const run = (src: Tensor, inner: number) => {
     const perRow = len >= 64 || rows < 256 ? 'workgroup' : 'thread';
-    launch(reduceKernel, { op, perRow }, {
+    launch(reduceKernel, { op, perRow, strided: rows > 1 && inner !== len }, {
       buffers: { x: src.ref, out: out.ref },
-      uniforms: { rows, len },
+      uniforms: { rows, len, inner },
       grid: perRow === 'workgroup' ? grid1d(rows, 1) : grid1d(rows, REDUCE_WG),
     });
   };
-  if (trailing) run(x);
-  else tidy(() => run(noGrad(() => permute(x, [...kept, ...axes]))));
+  // Kept axes in one block [lo, hi): read in place; inner = what follows the block.
+  const lo = kept.length ? kept[0] : x.ndim, hi = kept.length ? kept[kept.length - 1] + 1 : x.ndim;
+  if (kept.length === hi - lo) run(x, sizeOf(x.shape.slice(hi)));
+  else tidy(() => run(noGrad(() => permute(x, [...kept, ...axes])), len));
   return out;
 }
 

@@ -8,9 +8,9 @@
  * This file imports the op files; they never import it (the forward code needs no rule), and
  * `autograd.ts` imports it directly — no install step, no import circle.
  */
-import type { Prim, PrimParams } from '../prims.ts';
+import type { Consts, Prim, PrimParams } from '../prims.ts';
 import type { Tensor } from '../tensor.ts';
-import { add, div, eq, gt, log, lt, mul, neg, pow, rsqrt, sub, where } from './elementwise.ts';
+import { activationGrad, add, div, eq, gt, log, lt, mul, neg, pow, rsqrt, sub, where, type TensorLike } from './elementwise.ts';
 import { expand, pad, permute, reshape, slice, transpose } from './layout.ts';
 import { mean, sum } from './reduce.ts';
 import { matmul } from './matmul.ts';
@@ -63,33 +63,70 @@ function convAdjoint(d: Tensor, w: Tensor, x: Tensor, stride: number, padding: n
 
 const planeMean = (t: Tensor) => mean(t, [2, 3], true);
 
+type Elementwise = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'where';
+/** A rule over an elementwise op's operands, tensors and numbers in place; `want[k]`: operand k needs a gradient. */
+type OperandRule = (g: Tensor, operands: TensorLike[], out: Tensor, want: boolean[]) => (Tensor | null)[];
+
+/**
+ * The rule of an elementwise prim from its operand-level rule: the node's inputs are its tensor operands
+ * only (number operands are uniforms, `consts`), so operands are put back in place before and their
+ * gradients dropped after. Unwanted gradients are not computed at all (each is a dispatch or two).
+ */
+function elementwise<P extends Elementwise>(f: OperandRule): Rule<P> {
+  return (g, inputs, out, params, needs) => {
+    const consts: Consts = (params as { consts: Consts }).consts;
+    if (!consts) return f(g, inputs, out, needs);
+    let i = 0, j = 0;
+    const ops = consts.map((c) => (c === null ? inputs[i++] : c));
+    const want = consts.map((c) => (c === null ? needs[j++] : false));
+    return f(g, ops, out, want).filter((_, k) => consts[k] === null);
+  };
+}
+
+/** g summed back to the shape of a tensor operand (only called for operands that want a gradient). */
+const back = (g: Tensor, t: TensorLike) => unbroadcast(g, (t as Tensor).shape);
+
 // ---- the table ---------------------------------------------------------------------------------------
 
 export const rules: RuleTable = {
   // Elementwise: d/dx of each op, with `out` reused where it is cheaper (exp, sqrt, tanh, sigmoid);
   // broadcast operands get their gradient summed back to their shape.
-  add: (g, [a, b]) => [unbroadcast(g, a.shape), unbroadcast(g, b.shape)],
-  sub: (g, [a, b]) => [unbroadcast(g, a.shape), unbroadcast(neg(g), b.shape)],
-  mul: (g, [a, b]) => [unbroadcast(mul(g, b), a.shape), unbroadcast(mul(g, a), b.shape)],
+  add: elementwise((g, [a, b], _, w) => [w[0] ? back(g, a) : null, w[1] ? back(g, b) : null]),
+  sub: elementwise((g, [a, b], _, w) => [w[0] ? back(g, a) : null, w[1] ? back(neg(g), b) : null]),
+  mul: elementwise((g, [a, b], _, w) => [w[0] ? back(mul(g, b), a) : null, w[1] ? back(mul(g, a), b) : null]),
   // d(a/b) = g/b, −g·a/b²
-  div: (g, [a, b]) => [unbroadcast(div(g, b), a.shape), unbroadcast(neg(div(mul(g, a), mul(b, b))), b.shape)],
+  div: elementwise((g, [a, b], _, w) => [
+    w[0] ? back(div(g, b), a) : null,
+    w[1] ? back(neg(div(mul(g, a), mul(b, b))), b) : null,
+  ]),
   // d(a^b)/da = b·a^(b−1);  d(a^b)/db = a^b·ln a (only where a > 0; PyTorch gives NaN/0 elsewhere)
-  pow: (g, [a, b], out) => [
-    unbroadcast(mul(g, mul(b, pow(a, sub(b, 1)))), a.shape),
-    b.requiresGrad ? unbroadcast(mul(g, mul(out, log(where(gt(a, 0), a, 1)))), b.shape) : null,
-  ],
+  pow: elementwise((g, [a, b], out, w) => [
+    w[0] ? back(mul(g, mul(b, pow(a, typeof b === 'number' ? b - 1 : sub(b, 1)))), a) : null,
+    w[1] ? back(mul(g, mul(out, typeof a === 'number' ? Math.log(a > 0 ? a : 1) : log(where(gt(a, 0), a, 1)))), b) : null,
+  ]),
   neg: (g) => [neg(g)],
   exp: (g, _, out) => [mul(g, out)],
   log: (g, [a]) => [div(g, a)],
   sqrt: (g, _, out) => [div(mul(g, 0.5), out)], // ½/√a
   rsqrt: (g, _, out) => [mul(g, mul(-0.5, mul(out, mul(out, out))))], // −½·a^(−3/2)
   abs: (g, [a]) => [mul(g, sub(gt(a, 0), lt(a, 0)))], // sign(a); 0 at 0 like PyTorch
-  relu: (g, [a]) => [mul(g, gt(a, 0))],
-  leakyRelu: (g, [a], _, { slope }) => [mul(g, where(gt(a, 0), 1, slope))], // 1 for a > 0, else slope
-  tanh: (g, _, out) => [mul(g, sub(1, mul(out, out)))], // 1 − tanh²
-  sigmoid: (g, _, out) => [mul(g, mul(out, sub(1, out)))], // σ·(1 − σ)
-  compare: () => [null, null],
-  where: (g, [c, a, b]) => [null, unbroadcast(where(c, g, 0), a.shape), unbroadcast(where(c, 0, g), b.shape)],
+  // Activations: one fused dispatch each (activationGrad), from the input (relu, leakyRelu) or the output
+  // (tanh: 1 − tanh², sigmoid: σ·(1 − σ)).
+  relu: (g, [a]) => [activationGrad('relu', a, g)],
+  leakyRelu: (g, [a], _, { slope }) => [activationGrad('leakyRelu', a, g, slope)], // 1 for a > 0, else slope
+  tanh: (g, _, out) => [activationGrad('tanh', out, g)],
+  sigmoid: (g, _, out) => [activationGrad('sigmoid', out, g)],
+  // A(y, g) = g·f'(y) is linear in g: ∂/∂g Σ H·A = A(y, H). In y: relu and leakyRelu are piecewise
+  // constant (0, PyTorch's convention at the kink); tanh's g·(1 − y²) gives −2y·g·H, sigmoid's
+  // g·y·(1 − y) gives (1 − 2y)·g·H.
+  activationGrad: (H, [y, g], _, { act, slope }, needs) => {
+    const dg = needs[1] ? activationGrad(act, y, H, slope) : null;
+    if (!needs[0] || act === 'relu' || act === 'leakyRelu') return [null, dg];
+    const hg = mul(H, g);
+    return [act === 'tanh' ? mul(hg, mul(y, -2)) : mul(hg, sub(1, mul(y, 2))), dg];
+  },
+  compare: (_, inputs) => inputs.map(() => null),
+  where: elementwise((g, [c, a, b], _, w) => [null, w[1] ? back(where(c, g, 0), a) : null, w[2] ? back(where(c, 0, g), b) : null]),
 
   // Reductions: sum → g broadcast back; max → g split evenly among the tied maxima (PyTorch's amax).
   sum: (g, [x], _, { axes }) => [spread(g, x.shape, axes)],
@@ -130,11 +167,15 @@ export const rules: RuleTable = {
   // Convolutions (see ops/conv.ts): convT(·, w) is the adjoint of conv(·, w) in x, and the weight
   // gradient WG is bilinear, so the three primitives differentiate into each other.
   // y = conv(x, w) + b:  dx = convT(g, w), dw = WG(x, g), db = Σ g
-  conv2d: (g, [x, w, b], _, { stride, padding }, needs) => [
-    needs[0] ? convAdjoint(g, w, x, stride, padding) : null,
-    needs[1] ? conv2dWeightGrad(x, g, w.shape[2], w.shape[3], stride, padding) : null,
-    b && needs[2] ? sum(g, [0, 2, 3]) : null,
-  ],
+  // A fused LeakyReLU's backward first, its mask from the output (out > 0 where the conv is, slope ≥ 0).
+  conv2d: (gOut, [x, w, b], out, { stride, padding, leakyRelu }, needs) => {
+    const g = leakyRelu === null ? gOut : activationGrad('leakyRelu', out, gOut, leakyRelu);
+    return [
+      needs[0] ? convAdjoint(g, w, x, stride, padding) : null,
+      needs[1] ? conv2dWeightGrad(x, g, w.shape[2], w.shape[3], stride, padding) : null,
+      b && needs[2] ? sum(g, [0, 2, 3]) : null,
+    ];
+  },
   // y = convT(x, w) + b:  dx = conv(g, w), dw = WG(g, x) (the same sum with the maps' roles swapped), db = Σ g
   convTranspose2d: (g, [x, w, b], _, { stride, padding }, needs) => [
     needs[0] ? conv2d(g, w, null, { stride, padding }) : null,
@@ -151,10 +192,15 @@ export const rules: RuleTable = {
   // linear in u with a symmetric operator, so ∂/∂u of Σ H·F is F(x, H). Its x-derivative, per plane
   // with a = ū, b = mean(u·x̂), c = mean(H·x̂), h̄ = mean H:
   //   ∂/∂x Σ H·F = r²·( x̂·(3bc − (mean(H·u) − a·h̄)) − c·(u − a) − b·(H − h̄) )
-  instanceNorm: (g, [x], _, { eps }) => [instanceNormGrad(x, g, eps)],
-  instanceNormGrad: (H, [x, u], _, { eps }, needs) => {
-    const du = needs[1] ? instanceNormGrad(x, H, eps) : null;
-    if (!needs[0]) return [null, du];
+  // Fused with a ReLU, y = max(x̂, 0): the ReLU's backward (from y: y > 0 exactly where x̂ > 0) comes first.
+  instanceNorm: (g, [x], out, { eps, relu }) => [instanceNormGrad(x, g, eps, relu ? out : null)],
+  // With the ReLU mask m = [y > 0] (relu): F(x, m·u), so ∂/∂u is m·F(x, H), the x-derivative is the
+  // formula below with u → m·u, and y (piecewise constant through m) takes none.
+  instanceNormGrad: (H, [x, uIn, y], _, { eps, relu }, needs) => {
+    const du = needs[1] ? (relu ? activationGrad('relu', y, instanceNormGrad(x, H, eps)) : instanceNormGrad(x, H, eps)) : null;
+    const tail = relu ? [null] : [];
+    if (!needs[0]) return [null, du, ...tail];
+    const u = relu ? activationGrad('relu', y, uIn) : uIn;
     const xc = sub(x, planeMean(x));
     const v = add(planeMean(mul(xc, xc)), eps); // σ² + ε
     const r2 = div(1, v);
@@ -163,6 +209,6 @@ export const rules: RuleTable = {
     const b = planeMean(mul(u, xh)), c = planeMean(mul(H, xh));
     const k = sub(mul(mul(b, c), 3), sub(planeMean(mul(H, u)), mul(a, hb)));
     const dx = mul(r2, sub(sub(mul(xh, k), mul(c, sub(u, a))), mul(b, sub(H, hb))));
-    return [dx, du];
+    return [dx, du, ...tail];
   },
 };

@@ -1,7 +1,7 @@
 /**
  * @file Adam with PyTorch's semantics (torch.optim.Adam: lr, betas, eps, weight_decay as L2 on the
  * gradient, bias correction; no amsgrad / maximize). Each step is one fused kernel dispatch per
- * parameter (src/kernels/adam.wgsl.ts); the step count lives on the CPU so the bias corrections are
+ * ADAM_GROUP parameters (src/kernels/adam.wgsl.ts); the step count lives on the CPU so the bias corrections are
  * exact float64 uniforms. State is created at a parameter's first step, as in PyTorch.
  *
  * The state dict flattens PyTorch's optimizer.state_dict() into named tensors plus string metadata,
@@ -12,7 +12,8 @@ import { Tensor, readAll, sizeOf } from '../tensor.ts';
 import { keep, markWritten } from '../memory.ts';
 import { assign } from '../assign.ts';
 import { launch, grid1d } from '../launch.ts';
-import { adamKernel, ADAM_WG } from '../../kernels/adam.wgsl.ts';
+import { gpuDevice } from '../device.ts';
+import { adamKernel, ADAM_GROUP, ADAM_WG } from '../../kernels/adam.wgsl.ts';
 import { toFloat32, type HostTensor } from '../io/safetensors.ts';
 import { fmt, sameShape } from '../ops/shape.ts';
 
@@ -95,24 +96,40 @@ export class Adam {
       if (g.buffer === p.buffer) throw new Error(`Adam.step: gradient ${i} shares its storage with the parameter`);
     });
     const [b1, b2] = this.betas;
+    const updates: { g: Tensor; p: Tensor; s: ParamState; fresh: boolean }[] = [];
     gs.forEach((g, i) => {
       if (!g) return;
       const p = this.params[i];
       const fresh = this.state[i] === null;
       const s = (this.state[i] ??= { step: 0, expAvg: keep(Tensor.empty(p.shape)), expAvgSq: keep(Tensor.empty(p.shape)) });
       s.step++;
-      const bc1 = 1 - b1 ** s.step;
-      const bc2 = 1 - b2 ** s.step;
       markWritten(p);
-      launch(adamKernel, undefined, {
-        buffers: { grad: g.ref, param: p.ref, expAvg: s.expAvg.ref, expAvgSq: s.expAvgSq.ref },
-        uniforms: {
-          n: p.size, fresh: fresh ? 1 : 0, stepSize: this.lr / bc1, beta2: b2, oneMinusBeta1: 1 - b1, oneMinusBeta2: 1 - b2, eps: this.eps,
-          weightDecay: this.weightDecay, bc2Sqrt: Math.sqrt(bc2),
-        },
-        grid: grid1d(p.size, ADAM_WG),
-      });
+      updates.push({ g, p, s, fresh });
     });
+    // Four storage buffers a parameter: as many per dispatch as the device's per-stage limit allows
+    // (16 on lavapipe and most GPUs; browsers may give the WebGPU default of 8).
+    const per = Math.max(1, Math.min(ADAM_GROUP, Math.floor(gpuDevice().limits.maxStorageBuffersPerShaderStage / 4)));
+    for (let k = 0; k < updates.length; k += per) {
+      const group = updates.slice(k, k + per);
+      const slot = (f: (u: (typeof group)[number]) => number) => [0, 1, 2, 3].map((j) => (group[j] ? f(group[j]) : 0));
+      const buffers: Record<string, { buffer: GPUBuffer; offset: number; bytes: number }> = {};
+      group.forEach(({ g, p, s }, j) => {
+        buffers[`grad${j}`] = g.ref;
+        buffers[`param${j}`] = p.ref;
+        buffers[`expAvg${j}`] = s.expAvg.ref;
+        buffers[`expAvgSq${j}`] = s.expAvgSq.ref;
+      });
+      const [gx, gy] = grid1d(Math.max(...group.map((u) => u.p.size)), ADAM_WG);
+      launch(adamKernel, { count: group.length }, {
+        buffers,
+        uniforms: {
+          n: slot((u) => u.p.size), fresh: slot((u) => (u.fresh ? 1 : 0)),
+          stepSize: slot((u) => this.lr / (1 - b1 ** u.s.step)), bc2Sqrt: slot((u) => Math.sqrt(1 - b2 ** u.s.step)),
+          beta2: b2, oneMinusBeta1: 1 - b1, oneMinusBeta2: 1 - b2, eps: this.eps, weightDecay: this.weightDecay,
+        },
+        grid: [gx, gy, group.length],
+      });
+    }
   }
 
   /** Drops every parameter's `.grad`. */
