@@ -3,6 +3,7 @@
  * with the training config and step) — the small file that `edit`, `eval` and the web app need and
  * that the shipped models in models/ are. Also the CLI's reader of shipped models (`--model NAME`).
  */
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFile, writeFileAtomic, mkdir } from '../data/fs.ts';
 import { readCheckpoint, saveCheckpoint } from '../checkpoint.ts';
@@ -23,8 +24,7 @@ export async function exportCommand(argv: string[]): Promise<void> {
   const bytes = await readInput('export', 'checkpoint', a.ckpt);
   await init();
   const out = await generatorOnly(bytes, a.ckpt);
-  const slash = a.out.lastIndexOf('/');
-  if (slash > 0) await mkdir(a.out.slice(0, slash)); // `--out models/x.safetensors` in a fresh folder
+  await mkdir(dirname(a.out)); // `--out models/x.safetensors` in a fresh folder
   await writeFileAtomic(a.out, out);
   console.log(`wrote ${a.out} (${(out.length / 1e6).toFixed(2)} MB: the generator of ${a.ckpt})`);
 }
