@@ -2,7 +2,9 @@
  * @file Training speed: one SaGAN iteration (n_critic = 3 D steps + 1 G step) per configuration — its
  * dispatches (by kernel family), ms per iteration, and the PyTorch twin's ms on the same configuration
  * (bench/train_torch.py, CPU with 2 threads here, CUDA where present) and the ratio, in one table.
- *   node dist/node/bench-train.js [--configs quickstart,64,128] [--record 128] [--iters N] [--profile] [--no-torch] [--torch-threads 2]
+ *   node dist/node/bench-train.js [--configs quickstart,64,128] [--record 128] [--iters N] [--profile] [--no-torch] [--torch-threads 2] [--python /usr/bin/python3]
+ * --python names the interpreter that has torch (default /usr/bin/python3: Debian's, where python3 on PATH may lack it;
+ * on the lent GPU machine it is plain python3).
  * Batches are rendered before the timed window. The first iteration compiles every kernel and is not
  * timed. Configurations in --record (default 128: minutes per iteration on lavapipe) run on a recording
  * device (bench/recording-gpu.ts) that executes nothing: their dispatch counts are exact, their time is
@@ -37,8 +39,9 @@ const recorded = arg('record', '128').split(',');
 const iters = Number(arg('iters', '3'));
 const profile = flag('profile');
 const torchThreads = arg('torch-threads', '2');
-const torchOk = !flag('no-torch') && existsSync('/usr/bin/python3')
-  && spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+const python = arg('python', '/usr/bin/python3');
+const torchOk = !flag('no-torch') && (existsSync(python) || !python.includes('/'))
+  && spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 
 /** All batches the timed run will ask for, rendered now (outside the timed window). */
 async function prerendered(c: Cfg, count: number): Promise<BatchSource> {
@@ -91,7 +94,7 @@ function torchMs(c: Cfg): { ms: number; label: string } | null {
   if (!torchOk) return null;
   // Passive OpenMP waits: spinning threads starve each other (and us) on a busy machine — measured
   // here, 2 spinning threads took 88 s an iteration where passive ones took 2.2 s.
-  const r = spawnSync('/usr/bin/python3', ['bench/train_torch.py', `${c.size}`, `${c.width}`, `${c.nRes}`, `${c.batch}`, `${iters}`, torchThreads], {
+  const r = spawnSync(python, ['bench/train_torch.py', `${c.size}`, `${c.width}`, `${c.nRes}`, `${c.batch}`, `${iters}`, torchThreads], {
     encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' },
   });
   if (r.status !== 0) {
@@ -108,7 +111,6 @@ function table(head: string[], rows: string[][]): string {
   return [line(head), line(w.map((k) => '-'.repeat(k))), ...rows.map(line)].join('\n');
 }
 
-const total = (m: Map<string, KernelStat>) => [...m.values()].reduce((a, s) => a + s.dispatches, 0);
 /** Kernel family of a label: 'map:mul' → 'map', with the op kept for the detail table. */
 const family = (label: string) => label.split(':')[0];
 
@@ -116,7 +118,13 @@ const info = await init();
 const adapter = info.adapter.description || info.adapter.vendor;
 const results: Result[] = [];
 const selected = CONFIGS.filter((c) => want.includes(c.key));
-for (const c of selected.filter((c) => !recorded.includes(c.key))) results.push(await measure(c, false));
+const total = (m: Map<string, KernelStat>) => [...m.values()].reduce((a, s) => a + s.dispatches, 0);
+/** Each configuration's result as soon as it is measured (a run cut short still says what it had). */
+const early = (r: Result) => console.error(`[bench] ${r.cfg.label}: ${r.ms.toFixed(0)} ms / iteration, ${total(r.counts)} dispatches, first ${(r.warm / 1000).toFixed(1)} s`);
+for (const c of selected.filter((c) => !recorded.includes(c.key))) {
+  results.push(await measure(c, false));
+  early(results[results.length - 1]);
+}
 const toRecord = selected.filter((c) => recorded.includes(c.key));
 if (toRecord.length) {
   emptyPool();
