@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# @file Trains — or continues, exactly, across sittings — the shipped models with the issue-12 recipe
-# (docs/training-recipes.md), then exports each generator to models/<name>.safetensors and scores it.
+# @file Trains — or continues, exactly, across sittings — the CPU runs of the shipped models' recipe
+# (docs/training-recipes.md), exports each generator as a candidate and scores it beside the shipped one.
 # Runs live in training/<name>/ (config.json, log.jsonl, checkpoint.safetensors: committed, so a later
-# sitting on another machine resumes where this one stopped). Judges: runs/judge-<Attr>/ (trained once).
+# sitting on another machine resumes where this one stopped). Judges: training/judges/<Attr>/ (committed;
+# trained again into runs/judge-<Attr>/ if missing). Candidates go to runs/candidates/<name>-<step>.safetensors;
+# promoting one is a deliberate `cp` to models/<name>.safetensors plus a models/README.md entry — this
+# script never overwrites a shipped model (the shipped Eyeglasses came from an H200 run, scripts/gpu/).
 #   bash scripts/train-shipped.sh                      # all four, to STEPS (default 6000) each
 #   STEPS=1000 bash scripts/train-shipped.sh Eyeglasses Smiling
-#   EXPORT_ONLY=1 bash scripts/train-shipped.sh       # export + eval what the runs have now
+#   EXPORT_ONLY=1 bash scripts/train-shipped.sh       # export + score what the runs have now
 # Each attribute: 32², width 16, 2 residual blocks, batch 8, critic warm-up 300, lr 1e-3 decaying to 0
 # from 4000, --cls-fake 1 (the critic's class head also labels edits with their source attribute).
 set -euo pipefail
@@ -13,6 +16,7 @@ cd "$(dirname "$0")/.."
 STEPS=${STEPS:-6000}
 CLI="node dist/node/cli.js"
 node scripts/build.mjs > /dev/null
+mkdir -p runs/candidates
 for A in ${*:-Eyeglasses Smiling Mouth_Slightly_Open No_Beard}; do
   n=$(echo "$A" | tr 'A-Z_' 'a-z-')
   run=training/$n
@@ -24,8 +28,16 @@ for A in ${*:-Eyeglasses Smiling Mouth_Slightly_Open No_Beard}; do
         --decay-from 4000 --cls-fake 1 --ckpt-every 100 --sample-every 250 --quiet --out "$run"
     fi
   fi
-  $CLI export --ckpt "$run/checkpoint.safetensors" --out "models/$n.safetensors"
-  [ -f "runs/judge-$A/classifier.safetensors" ] || $CLI train-classifier --attr "$A" --size 32 --out "runs/judge-$A" --quiet
-  $CLI eval --ckpt "models/$n.safetensors" --classifier "runs/judge-$A/classifier.safetensors" --count 200 --out "runs/eval-$n" --quiet
+  step=$(node -e 'const b=require("fs").readFileSync(process.argv[1]);const n=Number(b.readBigUInt64LE(0));console.log(JSON.parse(b.subarray(8,8+n)).__metadata__.step)' "$run/checkpoint.safetensors")
+  cand=runs/candidates/$n-$step.safetensors
+  $CLI export --ckpt "$run/checkpoint.safetensors" --out "$cand"
+  judge=training/judges/$A/classifier.safetensors
+  if [ ! -f "$judge" ]; then
+    judge=runs/judge-$A/classifier.safetensors
+    [ -f "$judge" ] || $CLI train-classifier --attr "$A" --size 32 --out "runs/judge-$A" --quiet
+  fi
+  models=$cand
+  [ -f "models/$n.safetensors" ] && models="models/$n.safetensors,$cand"
+  $CLI eval --ckpt "$models" --classifier "$judge" --count 200 --out "runs/eval-$n" --quiet
   node scripts/eval-curve.mjs "runs/eval-$n/eval.json"
 done
