@@ -37,8 +37,15 @@ export interface ConvTranspose2dOptions extends Conv2dOptions {
 
 // ---- launch helpers (no tape) ---------------------------------------------------------------------
 
-/** Workgroups the weight gradient aims for (splitting its reduction): enough for 2–16 CPU cores or a small GPU. */
+/**
+ * Workgroups the weight gradient aims for, splitting its reduction over output rows when the channels
+ * alone give fewer (each split costs a second dispatch that sums the parts). GPUs need many; on CPU
+ * adapters (fixed subgroups: lavapipe) 8 keep 2–8 cores busy, and most layers then need no split at all:
+ * the sums were 108 of 1,362 dispatches of an `npm start` iteration. A constant, not the core count, so
+ * that training is bit-for-bit the same on every CPU machine (the summation order depends on it).
+ */
 const WGRAD_WORKGROUPS = 128;
+const WGRAD_WORKGROUPS_CPU = 8;
 
 /**
  * Register block per thread (channels × rows × columns) and threads per workgroup, for an output of
@@ -102,11 +109,15 @@ function convRaw(mode: ConvSpec['mode'], x: Tensor, w: Tensor, b: Tensor | null,
 }
 
 /** Tiles of the weight-gradient kernel: channels per thread, output rows × columns per step, threads per workgroup. */
-function wgradTiles(lanes: number, co: number, oh: number, ow: number): { tm: number; ry: number; rx: number; wg: number } {
+function wgradTiles(lanes: number, co: number, oh: number, ow: number, target: number): { tm: number; ry: number; rx: number; wg: number } {
   const tm = co <= 4 ? 4 : 8; // keep in step with the channel groups counted in wgradRaw
   const ry = Math.min(oh, 2);
   const rx = Math.min(ow, 4);
-  const wg = Math.min(64, Math.max(8, 2 ** Math.ceil(Math.log2(lanes))));
+  // Workgroups as large as 64 threads while there are at least `target` of them; on CPU adapters smaller
+  // ones (down to one subgroup of 8) rather than a split of the reduction and its extra dispatch.
+  const wg = target === WGRAD_WORKGROUPS_CPU
+    ? Math.min(64, Math.max(8, 2 ** Math.floor(Math.log2(Math.max(1, lanes / target)))))
+    : Math.min(64, Math.max(8, 2 ** Math.ceil(Math.log2(lanes))));
   return { tm, ry, rx, wg };
 }
 
@@ -117,11 +128,12 @@ function wgradRaw(x: Tensor, d: Tensor, kh: number, kw: number, stride: number, 
   // One thread per (channel group, input channel, kernel row).
   const G = Math.ceil(Co / (Co <= 4 ? 4 : 8));
   const lanes = G * Ci * kh;
-  const { tm, ry, rx, wg } = wgradTiles(lanes, Co, OH, OW);
+  const target = subgroupWidth() ? WGRAD_WORKGROUPS_CPU : WGRAD_WORKGROUPS;
+  const { tm, ry, rx, wg } = wgradTiles(lanes, Co, OH, OW, target);
   const YB = Math.ceil(OH / ry), XB = Math.ceil(OW / rx);
   const groups = Math.ceil(lanes / wg);
   // Split the sum over output rows until there are enough workgroups to keep every core busy.
-  const splits = Math.max(1, Math.min(N * YB, Math.ceil(WGRAD_WORKGROUPS / groups)));
+  const splits = Math.max(1, Math.min(N * YB, Math.ceil(target / groups)));
   const RPS = Math.ceil((N * YB) / splits);
   const used = Math.ceil((N * YB) / RPS);
   const part = used === 1 ? out : Tensor.empty([Co * Ci * kh * kw, used]);
