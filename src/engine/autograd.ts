@@ -12,7 +12,7 @@ import type { Tensor } from './tensor.ts';
 import { keep, tidy } from './memory.ts';
 import { noGrad } from './tape.ts';
 import { rules, type Rule } from './ops/rules.ts';
-import { add, sumRaw } from './ops/elementwise.ts';
+import { add, sumRaw, sumsRaw } from './ops/elementwise.ts';
 import { ones } from './ops/creation.ts';
 
 /** Tensors reachable from `roots` through the tape, outputs before inputs. */
@@ -134,6 +134,16 @@ function run(outputs: Tensor[], gradOutputs: (Tensor | null)[], wanted: Set<numb
       for (const g of l) g.dispose();
       parts.delete(id);
     }
+  }
+  if (!createGraph) {
+    // The wanted gradients' contributions (a weight used by several forwards has several), totalled
+    // together: a few dispatches instead of one per parameter.
+    const multi = [...wanted].filter((id) => (parts.get(id)?.length ?? 0) > 1);
+    const sums = noGrad(() => sumsRaw(multi.map((id) => parts.get(id)!)));
+    multi.forEach((id, k) => {
+      for (const x of parts.get(id)!) x.dispose();
+      parts.set(id, [sums[k]]);
+    });
   }
   const grads = new Map<number, Tensor>();
   for (const id of wanted) {

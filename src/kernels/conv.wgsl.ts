@@ -184,30 +184,6 @@ ${store}}
 `;
 });
 
-/**
- * Packs a conv weight [Co, Ci, KH, KW] or a convT weight [Ci, Co, KH, KW] to [G, Ci, KH, KW, TM]: channel
- * group by channel group, so that the weights one (group, c, kernel row) step reads are contiguous
- * (zeros for o ≥ Co).
- */
-export const convPackKernel = kernel<{ mode: 'conv' | 'convT' }>('convPack', ({ mode }) => /* wgsl */ `
-struct U { n: u32, Ci: u32, Co: u32, TM: u32, KK: u32 }
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> w: array<f32>;
-@group(0) @binding(2) var<storage, read_write> wp: array<f32>;
-
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = (wid.y * nwg.x + wid.x) * 256u + lid.x;
-  if (i >= u.n) { return; }
-  let r = i / u.TM;         // (cg · Ci + c) · KK + tap
-  let tap = r % u.KK;
-  let c = (r / u.KK) % u.Ci;
-  let o = r / (u.KK * u.Ci) * u.TM + i % u.TM;
-  let src = ${mode === 'conv' ? '(min(o, u.Co - 1u) * u.Ci + c) * u.KK + tap' : '(c * u.Co + min(o, u.Co - 1u)) * u.KK + tap'};
-  wp[i] = select(0.0, w[src], o < u.Co);
-}
-`);
 
 /**
  * A conv whose kernel covers its whole (unpadded) input — one output position, like the critic's class
@@ -244,3 +220,44 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (lid.x == 0u) { y[i] = act(part[0]${bias ? ' + b[o]' : ''}); }
 }
 `);
+
+/**
+ * Packs conv weights [Co, Ci, KH, KW] or convT weights [Ci, Co, KH, KW] to [G, Ci, KH, KW, TM]: channel
+ * group by channel group, so that the weights one (group, c, kernel row) step reads are contiguous
+ * (zeros for o ≥ Co). Several weights per dispatch (workgroup row z = slot j packs w{j} into wp{j}). After an optimiser step every conv weight's packs are stale; the first
+ * conv that needs one packs all the stale ones it has seen (src/engine/ops/conv.ts), a few dispatches
+ * instead of one per weight and mode (73 of an `npm start` iteration).
+ */
+const comp = ['x', 'y', 'z', 'w'];
+
+export const convPackManyKernel = kernel<{ modes: ('conv' | 'convT')[] }>('convPackMany', ({ modes }) => {
+  const decls = modes.map((_, j) => `@group(0) @binding(${2 * j + 1}) var<storage, read> w${j}: array<f32>;
+@group(0) @binding(${2 * j + 2}) var<storage, read_write> wp${j}: array<f32>;`).join('\n');
+  const bodies = modes.map((mode, j) => {
+    const q = `u.p[${j}]`; // slot j's n, Ci, Co, TM (its KK is u.kk[j / 4][j % 4])
+    return `  if (wid.z == ${j}u && i < ${q}.x) {
+    let Ci = ${q}.y; let Co = ${q}.z; let TM = ${q}.w; let KK = u.kk[${j >> 2}].${comp[j & 3]};
+    let r = i / TM;
+    let tap = r % KK;
+    let c = (r / KK) % Ci;
+    let o = r / (KK * Ci) * TM + i % TM;
+    let src = ${mode === 'conv' ? '(min(o, Co - 1u) * Ci + c) * KK + tap' : '(c * Co + min(o, Co - 1u)) * KK + tap'};
+    wp${j}[i] = select(0.0, w${j}[src], o < Co);
+  }`;
+  }).join('\n');
+  return /* wgsl */ `
+struct U {
+  p: array<vec4<u32>, ${modes.length}>,
+  kk: array<vec4<u32>, ${Math.ceil(modes.length / 4)}>,
+}
+@group(0) @binding(0) var<uniform> u: U;
+${decls}
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = (wid.y * nwg.x + wid.x) * 256u + lid.x;
+${bodies}
+}
+`;
+});

@@ -105,3 +105,37 @@ ${loads}
 }
 `;
 });
+
+/**
+ * Several independent sums in one dispatch: group j (workgroup row z = j) writes
+ * out_j[i] = x_j0[i] + x_j1[i] + … left to right — the same float order as one map expression, or a
+ * chain of adds — for i < u.n[j]. Autograd totals the gradient contributions of every parameter with it
+ * at the end of a backward pass (70 single sums of an `npm start` iteration became a few dispatches).
+ * WGSL cannot index bindings, so each group is written out with its own buffers; `arities` (each ≥ 2)
+ * specialise the kernel.
+ */
+export const sumGroupsKernel = kernel<{ arities: number[] }>('sumGroups', ({ arities }) => {
+  let binding = 1;
+  const decls: string[] = [];
+  const bodies = arities.map((n, j) => {
+    const ins = Array.from({ length: n }, (_, k) => {
+      decls.push(`@group(0) @binding(${binding++}) var<storage, read> x${j}_${k}: array<f32>;`);
+      return `x${j}_${k}[i]`;
+    });
+    decls.push(`@group(0) @binding(${binding++}) var<storage, read_write> out${j}: array<f32>;`);
+    return `  if (wid.z == ${j}u && i < u.n[${j >> 2}].${comp[j & 3]}) { out${j}[i] = ${ins.join(' + ')}; }`;
+  });
+  return /* wgsl */ `
+struct U {
+  n: array<vec4<u32>, ${Math.ceil(arities.length / 4)}>,
+}
+@group(0) @binding(0) var<uniform> u: U;
+${decls.join('\n')}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = (wid.y * nwg.x + wid.x) * ${WG}u + lid.x;
+${bodies.join('\n')}
+}
+`;
+});

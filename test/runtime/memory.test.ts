@@ -17,7 +17,9 @@ function expectFlat(what: string, s: MemorySample[], mapSlack: number, rssSlackM
   const msg = `${what}: ${JSON.stringify(s)}`;
   expect(max(late, (x) => x.maps), msg).toBeLessThanOrEqual(max(warm, (x) => x.maps) + mapSlack);
   expect(max(late, (x) => x.rssMB), msg).toBeLessThanOrEqual(max(warm, (x) => x.rssMB) + rssSlackMB);
-  expect(max(s, (x) => x.maps), msg).toBeLessThan(30_000); // far below vm.max_map_count (65,530)
+  // Samples are taken after a collection (memory_program.ts); before it, the engine's own collections
+  // (deno_gc.ts) must keep the count far below vm.max_map_count (65,530): without them it passes that.
+  expect(max(s, (x) => x.peakMaps), msg).toBeLessThan(30_000);
 }
 
 function check(r: MemoryResult): void {

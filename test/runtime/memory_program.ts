@@ -8,11 +8,14 @@
 import { init, tensor, add, tidy, readAll } from '../../src/engine/index.ts';
 import { Trainer, DEFAULT_TRAIN } from '../../src/sagan/trainer.ts';
 import { syntheticSource } from '../../src/sagan/batches.ts';
+import { collectNow } from '../../src/engine/deno_gc.ts';
 import { report } from './report.ts';
 
 export interface MemorySample {
   at: number;
+  /** Mappings after the engine's collection (Deno), and before it. */
   maps: number;
+  peakMaps: number;
   rssMB: number;
 }
 export interface MemoryResult {
@@ -44,7 +47,15 @@ async function sampler(): Promise<(at: number) => MemorySample> {
     readMaps = () => fs.readFileSync('/proc/self/maps', 'utf8');
   }
   const rss = () => (rt.Deno ? rt.Deno.memoryUsage().rss : rt.process!.memoryUsage().rss) / 2 ** 20;
-  return (at) => ({ at, maps: readMaps().split('\n').length - 1, rssMB: Math.round(rss()) });
+  // Deno: after the engine's collection (deno_gc.ts), so a sample shows what is retained, not the phase
+  // of the collection sawtooth; Node collects Dawn's wrappers on its own (collectNow does nothing there).
+  // peakMaps (before the collection) still shows whether the engine collects on its own while it runs.
+  const count = () => readMaps().split('\n').length - 1;
+  return (at) => {
+    const peakMaps = count();
+    collectNow();
+    return { at, maps: count(), peakMaps, rssMB: Math.round(rss()) };
+  };
 }
 
 async function main(): Promise<MemoryResult> {

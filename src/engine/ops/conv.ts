@@ -17,9 +17,10 @@
 import { Tensor } from '../tensor.ts';
 import { record } from '../tape.ts';
 import { launch, grid1d, type BufferRef } from '../launch.ts';
-import { convKernel, convPackKernel, convDotKernel, type ConvSpec } from '../../kernels/conv.wgsl.ts';
+import { convKernel, convPackManyKernel, convDotKernel, type ConvSpec } from '../../kernels/conv.wgsl.ts';
 import { fmt } from './shape.ts';
-import { subgroupWidth } from '../device.ts';
+import { gpuDevice, subgroupWidth } from '../device.ts';
+import type { Storage } from '../memory.ts';
 import { convWgradKernel, convWgradSumKernel } from '../../kernels/conv_wgrad.wgsl.ts';
 
 export interface Conv2dOptions {
@@ -73,6 +74,73 @@ function convTiles(co: number, qh: number, qw: number, n: number, classes = 1): 
 
 const MIN_WORKGROUPS = 16;
 
+interface Pack {
+  mode: ConvSpec['mode'];
+  tm: number;
+  Ci: number;
+  Co: number;
+  KK: number;
+  bytes: number;
+}
+interface PackUse extends Pack {
+  w: BufferRef;
+  device: GPUDevice;
+}
+
+/** Every weight storage a conv has packed, with its packs: what to repack when they go stale. */
+const packUses = new Map<Storage, Map<string, PackUse>>();
+
+/**
+ * The packed weights of `w` for one conv kernel. When they are stale (after an optimiser step), every
+ * stale pack of every weight seen so far is made now, as many per dispatch as the device's storage
+ * buffers allow (the convs of the same step need them next): 73 pack dispatches of an `npm start`
+ * iteration became a handful. A pack made for a weight that is written again before its use is simply
+ * made again (`Storage.derive` checks versions), so this only saves dispatches, never serves stale data.
+ */
+function packWeights(w: Tensor, p: Pack): Storage {
+  const key = `convPack:${p.mode}:${p.tm}:${w.shape.join('x')}`;
+  let uses = packUses.get(w.storage);
+  if (!uses) packUses.set(w.storage, (uses = new Map()));
+  if (!uses.has(key)) uses.set(key, { ...p, w: w.ref, device: gpuDevice() });
+  if (!w.storage.isDerived(key)) packStale();
+  return w.storage.derive(key, p.bytes, () => {
+    throw new Error(`conv: weight pack ${key} was not made`); // packStale made it
+  });
+}
+
+function packStale(): void {
+  const device = gpuDevice();
+  const todo: { u: PackUse; out: Storage }[] = [];
+  for (const [s, uses] of packUses) {
+    if (s.refs === 0) {
+      packUses.delete(s); // released: its buffer may serve another tensor now
+      continue;
+    }
+    for (const [key, u] of uses) {
+      if (u.device !== device) uses.delete(key);
+      else if (!s.isDerived(key)) s.derive(key, u.bytes, (out) => todo.push({ u, out }));
+    }
+  }
+  const per = Math.max(1, Math.min(PACKS_PER_DISPATCH, Math.floor(device.limits.maxStorageBuffersPerShaderStage / 2)));
+  for (let k = 0; k < todo.length; k += per) {
+    const group = todo.slice(k, k + per);
+    const buffers: Record<string, BufferRef> = {};
+    group.forEach(({ u, out }, j) => {
+      buffers[`w${j}`] = u.w;
+      buffers[`wp${j}`] = { buffer: out.buffer, bytes: u.bytes };
+    });
+    const [gx, gy] = grid1d(Math.max(...group.map(({ u }) => u.bytes / 4)), 256);
+    launch(convPackManyKernel, { modes: group.map(({ u }) => u.mode) }, {
+      buffers,
+      uniforms: { p: group.flatMap(({ u }) => [u.bytes / 4, u.Ci, u.Co, u.tm]), kk: group.map(({ u }) => u.KK) },
+      grid: [gx, gy, group.length],
+      label: 'convPack',
+    });
+  }
+}
+/** Most packs per dispatch (each binds two buffers; fewer where the device's limit is lower). */
+const PACKS_PER_DISPATCH = 16;
+
 function convRaw(mode: ConvSpec['mode'], x: Tensor, w: Tensor, b: Tensor | null, stride: number, pad: number, out: Tensor, leaky: number | null = null): Tensor {
   const [N, Ci, H, W] = x.shape;
   const [, Co, OH, OW] = out.shape;
@@ -85,13 +153,9 @@ function convRaw(mode: ConvSpec['mode'], x: Tensor, w: Tensor, b: Tensor | null,
   const P = Math.ceil((N * YB * XB) / wg);
   // Weights packed for this kernel, cached on the weight's storage until it is written in place
   // (an optimiser step): a weight serves several convs per training step (D on real, fake and
-  // interpolated images, their input gradients), and each pack is a dispatch (~0.15 ms on lavapipe).
+  // interpolated images, their input gradients). Stale packs are made together (packWeights).
   const packBytes = G * Ci * kh * kw * tm * 4;
-  const wp = w.storage.derive(`convPack:${mode}:${tm}:${w.shape.join('x')}`, packBytes, (out) => launch(convPackKernel, { mode }, {
-    buffers: { w: w.ref, wp: { buffer: out.buffer, bytes: packBytes } },
-    uniforms: { n: packBytes / 4, Ci, Co, TM: tm, KK: kh * kw },
-    grid: grid1d(packBytes / 4, 256),
-  }));
+  const wp = packWeights(w, { mode, tm, Ci, Co, KK: kh * kw, bytes: packBytes });
   // Aligned vec4 row loads when every row and every block's first column start on a multiple of 4.
   const xvec = mode === 'conv' && W % 4 === 0 && (rx * stride) % 4 === 0;
   const sg = subgroupWidth();

@@ -6,7 +6,8 @@ import { Tensor } from '../tensor.ts';
 import { record } from '../tape.ts';
 import type { Activation, BinaryOp, CompareOp, Consts, UnaryOp } from '../prims.ts';
 import { launch, grid1d, type BufferRef } from '../launch.ts';
-import { mapKernel, MAP_WG, MAX_DIMS } from '../../kernels/map.wgsl.ts';
+import { mapKernel, sumGroupsKernel, MAP_WG, MAX_DIMS } from '../../kernels/map.wgsl.ts';
+import { gpuDevice } from '../device.ts';
 import { broadcastShapes, broadcastStrides, fmt, sameShape } from './shape.ts';
 
 export type TensorLike = Tensor | number;
@@ -66,6 +67,49 @@ export function sumRaw(ts: Tensor[]): Tensor {
     acc = next;
   }
   return acc;
+}
+
+/**
+ * Many independent sums at once: sumsRaw([[a, b], [c, d, e]]) = [a + b, c + d + e], each bit for bit
+ * what sumRaw gives, in as few dispatches as the device's storage-buffer limit allows (a group binds its
+ * inputs and its output). Lists of one tensor come back as they are; no tape.
+ */
+export function sumsRaw(lists: Tensor[][]): Tensor[] {
+  const out: Tensor[] = lists.map((l) => l[0]);
+  const limit = gpuDevice().limits.maxStorageBuffersPerShaderStage;
+  const maxGroupSize = 65535 * MAP_WG;
+  let batch: number[] = [];
+  let bindings = 0;
+  const flush = () => {
+    if (!batch.length) return;
+    const arities = batch.map((k) => lists[k].length);
+    const buffers: Record<string, BufferRef> = {};
+    const n: number[] = [];
+    batch.forEach((k, j) => {
+      const l = lists[k];
+      l.forEach((t, i) => { buffers[`x${j}_${i}`] = t.ref; });
+      out[k] = Tensor.empty(l[0].shape);
+      buffers[`out${j}`] = out[k].ref;
+      n.push(l[0].size);
+    });
+    const [gx, gy] = grid1d(Math.max(...n), MAP_WG);
+    launch(sumGroupsKernel, { arities }, { buffers, uniforms: { n }, grid: [gx, gy, batch.length], label: 'sumGroups' });
+    batch = [];
+    bindings = 0;
+  };
+  lists.forEach((l, k) => {
+    if (l.length < 2) return;
+    if (l.some((t) => !sameShape(t.shape, l[0].shape))) throw new Error(`sumsRaw: list ${k} mixes shapes ${l.map((t) => fmt(t.shape)).join(', ')}`);
+    if (l.length + 1 > limit || l[0].size > maxGroupSize || l[0].size === 0) {
+      out[k] = sumRaw(l);
+      return;
+    }
+    if (bindings + l.length + 1 > limit) flush();
+    batch.push(k);
+    bindings += l.length + 1;
+  });
+  flush();
+  return out;
 }
 
 /** A tensor filled with `value` (no tape). */
