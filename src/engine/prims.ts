@@ -40,6 +40,11 @@ export interface PrimParams {
    * own rule, so second derivatives still flow.
    */
   activationGrad: { act: Activation; slope: number };
+  /**
+   * Binary cross-entropy of logits z against targets y, elementwise (PyTorch's
+   * binary_cross_entropy_with_logits, reduction 'none'): one kernel for what is eleven ops unfused.
+   */
+  bceWithLogits: Record<string, never>;
   sum: { axes: number[]; keepDim: boolean };
   max: { axes: number[]; keepDim: boolean };
   matmul: Record<string, never>;

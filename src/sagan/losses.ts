@@ -4,7 +4,7 @@
  * dual (back-translation) + identity reconstruction terms.
  */
 import {
-  Tensor, grad, abs, add, exp, log, mean, mul, relu, sub, sum, sqrt, reshape, noGrad,
+  Tensor, grad, abs, add, mean, mul, sub, sum, sqrt, reshape, noGrad, bceWithLogits as bceElementwise,
 } from '../engine/index.ts';
 import type { Generator, Discriminator } from './model.ts';
 
@@ -30,7 +30,7 @@ export const PAPER_WEIGHTS: LossWeights = { gp: 10, cls: 1, rec: 20, idt: 100 };
  * as torch.nn.functional.binary_cross_entropy_with_logits.
  */
 export function bceWithLogits(z: Tensor, y: Tensor): Tensor {
-  return mean(add(sub(relu(z), mul(z, y)), log(add(exp(mul(abs(z), -1)), 1))));
+  return mean(bceElementwise(z, y.shape.join() === z.shape.join() ? y : reshape(y, z.shape)));
 }
 
 /** mean |a − b| (PyTorch's l1_loss). */

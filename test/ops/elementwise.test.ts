@@ -6,7 +6,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import {
   init, destroyDevice, tensor, requiresGrad, grad, readAll, tidy, type Tensor,
-  add, sub, mul, div, pow, neg, exp, log, sqrt, rsqrt, abs, relu, leakyRelu, tanh, sigmoid, where, activationGrad,
+  add, sub, mul, div, pow, neg, exp, log, sqrt, rsqrt, abs, relu, leakyRelu, tanh, sigmoid, where, activationGrad, bceWithLogits,
   gt, ge, lt, le, eq, ne, sum,
 } from '../../src/index.ts';
 import { checkOp, seeded, f32round, type CheckInput, type F64 } from '../helpers/gradcheck.ts';
@@ -110,6 +110,27 @@ describe('activationGrad: forward, gradcheck, gradgradcheck in y and g', () => {
   }
   it('rejects mismatched shapes', () => {
     expect(() => activationGrad('relu', tensor([1, 2]), tensor([1, 2, 3]))).toThrow(/activationGrad: y \[2\] and gradient \[3\] differ/);
+  });
+});
+
+// Binary cross-entropy with logits (one fused primitive): against log(1 + e^z) − z·y in float64, to second
+// order in the logits and the targets (soft targets: y ∈ [0, 1] need not be 0/1), large logits included.
+describe('bceWithLogits: forward, gradcheck, gradgradcheck in z and y', () => {
+  const f = (z: number, y: number) => Math.max(z, 0) - z * y + Math.log1p(Math.exp(-Math.abs(z)));
+  for (const shape of [[2, 3], [7], []]) {
+    it(`${fmt(shape)}`, async () => {
+      await checkOp('bceWithLogits', ([z, y]) => bceWithLogits(z, y), ([z, y]) => R.elementwise([z, y], f),
+        [{ shape, range: [-3, 3] }, { shape, range: [0, 1] }]);
+    });
+  }
+  it('is stable for large logits (no overflow) and matches PyTorch at hard targets', async () => {
+    const z = tensor([-80, -20, 0, 20, 80, 1]), y = tensor([1, 0, 1, 1, 0, 0]);
+    const [v] = await readAll([bceWithLogits(z, y)]);
+    const want = [80, 0, Math.log(2), 0, 80, 1 + Math.log1p(Math.exp(-1))];
+    want.forEach((w, i) => expect(v[i]).toBeCloseTo(w, 5));
+  });
+  it('rejects mismatched shapes, naming both', () => {
+    expect(() => bceWithLogits(tensor([1, 2]), tensor([1, 2, 3]))).toThrow(/bceWithLogits: logits \[2\] and targets \[3\] differ/);
   });
 });
 

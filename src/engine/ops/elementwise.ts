@@ -187,6 +187,18 @@ export function activationGrad(act: Activation, y: Tensor, g: Tensor, slope = 0)
   return record('activationGrad', { act, slope }, [y, g], mapRaw(ACTIVATION_GRAD_EXPR[act], [y, g], y.shape, { scalar0: slope, op: `${act}Grad` }));
 }
 
+/**
+ * Binary cross-entropy with logits, elementwise: max(z, 0) − z·y + log(1 + e^(−|z|)) — the stable form
+ * PyTorch's binary_cross_entropy_with_logits uses (reduction 'none'; take the mean for its default). One
+ * dispatch where the composed form was eleven, and its gradient (rules.ts) three: ∂/∂z = σ(z) − y,
+ * ∂/∂y = −z, written with differentiable ops so second derivatives flow.
+ */
+export function bceWithLogits(z: Tensor, y: Tensor): Tensor {
+  if (!sameShape(z.shape, y.shape)) throw new Error(`bceWithLogits: logits ${fmt(z.shape)} and targets ${fmt(y.shape)} differ: reshape one to the other`);
+  // The same float operations, in the same order, as relu(z) − z·y + log(exp(|z|·−1) + 1) composed.
+  return record('bceWithLogits', {}, [z, y], mapRaw('(max(x0, 0.0) - x0 * x1) + log(exp(abs(x0) * -1.0) + 1.0)', [z, y], z.shape, { op: 'bceWithLogits' }));
+}
+
 function compare(op: CompareOp, a: TensorLike, b: TensorLike): Tensor {
   if (typeof a === 'number' && typeof b === 'number') throw new Error(`${op}: at least one operand must be a Tensor`);
   const shape = broadcastShapes(op, shapeOf(a), shapeOf(b));

@@ -1,6 +1,6 @@
 /** @file All op functions (re-exports only). */
 export {
-  add, sub, mul, div, pow, neg, exp, log, sqrt, rsqrt, abs, relu, leakyRelu, tanh, sigmoid, activationGrad,
+  add, sub, mul, div, pow, neg, exp, log, sqrt, rsqrt, abs, relu, leakyRelu, tanh, sigmoid, activationGrad, bceWithLogits,
   gt, ge, lt, le, eq, ne, where, type TensorLike,
 } from './elementwise.ts';
 export { unbroadcast } from './rules.ts';

@@ -10,7 +10,7 @@
  */
 import type { Consts, Prim, PrimParams } from '../prims.ts';
 import type { Tensor } from '../tensor.ts';
-import { activationGrad, add, div, eq, gt, log, lt, mul, neg, pow, rsqrt, sub, where, type TensorLike } from './elementwise.ts';
+import { activationGrad, add, div, eq, gt, log, lt, mul, neg, pow, rsqrt, sigmoid, sub, where, type TensorLike } from './elementwise.ts';
 import { expand, pad, permute, reshape, slice, transpose } from './layout.ts';
 import { mean, sum } from './reduce.ts';
 import { matmul } from './matmul.ts';
@@ -125,6 +125,8 @@ export const rules: RuleTable = {
     const hg = mul(H, g);
     return [act === 'tanh' ? mul(hg, mul(y, -2)) : mul(hg, sub(1, mul(y, 2))), dg];
   },
+  // ∂/∂z [max(z, 0) − z·y + log(1 + e^(−|z|))] = σ(z) − y;  ∂/∂y = −z.
+  bceWithLogits: (g, [z, y], _, __, needs) => [needs[0] ? mul(g, sub(sigmoid(z), y)) : null, needs[1] ? mul(g, neg(z)) : null],
   compare: (_, inputs) => inputs.map(() => null),
   where: elementwise((g, [c, a, b], _, w) => [null, w[1] ? back(where(c, g, 0), a) : null, w[2] ? back(where(c, 0, g), b) : null]),
 
