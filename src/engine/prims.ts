@@ -45,7 +45,8 @@ export interface PrimParams {
    * binary_cross_entropy_with_logits, reduction 'none'): one kernel for what is eleven ops unfused.
    */
   bceWithLogits: Record<string, never>;
-  sum: { axes: number[]; keepDim: boolean };
+  /** divisor: 1, or n for a mean (Σ / n in one kernel). */
+  sum: { axes: number[]; keepDim: boolean; divisor: number };
   max: { axes: number[]; keepDim: boolean };
   matmul: Record<string, never>;
   reshape: { shape: number[] };

@@ -19,7 +19,8 @@ const COMBINE: Record<ReduceOp, (a: string, b: string) => string> = {
 
 export const reduceKernel = kernel<{ op: ReduceOp; perRow: 'workgroup' | 'thread'; strided: boolean }>('reduce', ({ op, perRow, strided }) => {
   const head = /* wgsl */ `
-struct U { rows: u32, len: u32, inner: u32 }
+// divisor: 1 for sum and max, n for a mean (one dispatch, and the same x / n as a sum then a division).
+struct U { rows: u32, len: u32, inner: u32, divisor: f32 }
 @group(0) @binding(0) var<uniform> u: U;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
@@ -37,7 +38,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (row >= u.rows) { return; }
   var acc = ${ID[op]};
   for (var k = 0u; k < u.len; k++) { acc = ${COMBINE[op]('acc', 'at(row, k)')}; }
-  out[row] = acc;
+  out[row] = acc / u.divisor;
 }
 `;
   }
@@ -59,7 +60,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if (lid.x < s) { part[lid.x] = ${COMBINE[op]('part[lid.x]', 'part[lid.x + s]')}; }
     workgroupBarrier();
   }
-  if (live && lid.x == 0u) { out[row] = part[0]; }
+  if (live && lid.x == 0u) { out[row] = part[0] / u.divisor; }
 }
 `;
 });

@@ -131,7 +131,7 @@ export const rules: RuleTable = {
   where: elementwise((g, [c, a, b], _, w) => [null, w[1] ? back(where(c, g, 0), a) : null, w[2] ? back(where(c, 0, g), b) : null]),
 
   // Reductions: sum → g broadcast back; max → g split evenly among the tied maxima (PyTorch's amax).
-  sum: (g, [x], _, { axes }) => [spread(g, x.shape, axes)],
+  sum: (g, [x], _, { axes, divisor }) => [spread(divisor === 1 ? g : div(g, divisor), x.shape, axes)],
   max: (g, [x], out, { axes }) => {
     const mask = eq(x, spread(out, x.shape, axes));
     const count = spread(sum(mask, axes), x.shape, axes);
