@@ -6,7 +6,8 @@
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow';
 export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'abs' | 'relu' | 'tanh' | 'sigmoid';
 export type CompareOp = 'gt' | 'ge' | 'lt' | 'le' | 'eq' | 'ne';
-export type Activation = 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid';
+/** Functions with a fused backward (activationGrad): the activations, and abs (its derivative is sign, 0 at 0). */
+export type Activation = 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid' | 'abs';
 
 /**
  * The number operands of an elementwise op, by operand position (null where the operand is a tensor),

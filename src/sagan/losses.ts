@@ -4,7 +4,7 @@
  * dual (back-translation) + identity reconstruction terms.
  */
 import {
-  Tensor, grad, abs, add, mean, mul, sub, sum, sqrt, reshape, noGrad, bceWithLogits as bceElementwise,
+  Tensor, grad, abs, add, mean, mul, sub, sum, sqrt, reshape, concat, slice, noGrad, tensor, bceWithLogits as bceElementwise,
 } from '../engine/index.ts';
 import type { Generator, Discriminator } from './model.ts';
 
@@ -70,17 +70,38 @@ export interface DLoss {
   clsFake: Tensor | null;
 }
 
-/** Critic loss: mean src(fake) − mean src(real) + λ_gp·GP + λ_cls·BCE(cls(real), c_g) [+ λ_clsFake·BCE(cls(fake), c_g)]. */
+/** w·t, skipping the product (a dispatch each way) for the weights that are 1: t·1 is t exactly. */
+const weighted = (t: Tensor, w: number) => (w === 1 ? t : mul(t, w));
+
+/** A constant of `shape` ([2n, …]): r on the first n rows (the reals'), f on the rest (the edits'). */
+function halves(shape: readonly number[], r: number, f: number): Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return tensor(Array.from({ length: size }, (_, i) => (i < size / 2 ? r : f)), shape);
+}
+
+/**
+ * Critic loss: mean src(fake) − mean src(real) + λ_gp·GP + λ_cls·BCE(cls(real), c_g) [+ λ_clsFake·BCE(cls(fake), c_g)].
+ * D sees the reals and the edits in one forward of both batches (the critic is per image: no batch
+ * statistics, so the same arithmetic in half the dispatches), and the terms are per-row weighted sums of
+ * that batch's outputs rather than means of its two halves (slicing them apart is a copy each way):
+ *   adv = Σ src·a,  a = +1/m on the edits' rows, −1/m on the reals' (m values of src each);
+ *   cls terms = Σ BCE(cls, c_g)·k,  k = λ_cls/n on the reals' rows, λ_clsFake/n on the edits'.
+ */
 export function discriminatorLoss(G: Generator, D: Discriminator, real: Tensor, cG: Tensor, eps: Tensor, w: LossWeights = PAPER_WEIGHTS, aug: CriticView = (x) => x): DLoss {
+  const n = real.shape[0];
   const fake = noGrad(() => G.forward(real, sub(1, cG)).image);
-  const r = D.forward(aug(real));
-  const f = D.forward(aug(fake));
-  const adv = sub(mean(f.src), mean(r.src));
+  const out = D.forward(aug(concat([real, fake])));
+  const m = out.src.size / 2;
+  const adv = sum(mul(out.src, halves(out.src.shape, -1 / m, 1 / m)));
   const gp = gradientPenalty(D, real, fake, eps, aug);
-  const cls = bceWithLogits(r.cls, cG);
-  let loss = add(add(adv, mul(gp, w.gp)), mul(cls, w.cls));
-  const clsFake = w.clsFake ? bceWithLogits(f.cls, cG) : null;
-  if (clsFake) loss = add(loss, mul(clsFake, w.clsFake!));
+  const bce = bceElementwise(out.cls, reshape(concat([cG, cG]), out.cls.shape));
+  const clsTerms = sum(mul(bce, halves(out.cls.shape, w.cls / n, (w.clsFake ?? 0) / n)));
+  const loss = add(add(adv, weighted(gp, w.gp)), clsTerms);
+  // For the log: the mean BCE of the reals' rows and of the edits' (one reduce).
+  const [cls, clsFake] = noGrad(() => {
+    const both = mean(reshape(bce, [2, n]), 1);
+    return [reshape(slice(both, [0], [1]), []), w.clsFake ? reshape(slice(both, [1], [2]), []) : null];
+  });
   return { loss, gp, cls, adv, clsFake };
 }
 
@@ -99,12 +120,17 @@ export interface GLoss {
 /** Generator loss: −mean src(G(x,t)) + BCE(cls(G(x,t)), t) + λ_rec‖G(G(x,t),c_g) − x‖₁ + λ_idt‖G(x,c_g) − x‖₁. */
 export function generatorLoss(G: Generator, D: Discriminator, real: Tensor, cG: Tensor, w: LossWeights = PAPER_WEIGHTS, aug: CriticView = (x) => x): GLoss {
   const t = sub(1, cG);
-  const { image: fake, mask } = G.forward(real, t);
+  const n = real.shape[0];
+  // G(x, t) and G(x, c_g) in one forward of the batch twice over (G is per image: instance norm, no
+  // batch statistics): the same arithmetic in half the dispatches.
+  const both = G.forward(concat([real, real]), concat([t, cG]));
+  const fake = slice(both.image, [0], [n]);
+  const mask = both.mask && slice(both.mask, [0], [n]);
   const d = D.forward(aug(fake));
   const adv = mul(mean(d.src), -1);
   const cls = bceWithLogits(d.cls, t);
   const rec = l1(G.forward(fake, cG).image, real);
-  const idt = l1(G.forward(real, cG).image, real);
-  const loss = add(add(add(adv, mul(cls, w.cls)), mul(rec, w.rec)), mul(idt, w.idt));
+  const idt = l1(slice(both.image, [n], [2 * n]), real);
+  const loss = add(add(add(adv, weighted(cls, w.cls)), weighted(rec, w.rec)), weighted(idt, w.idt));
   return { loss, adv, cls, rec, idt, maskMean: mask ? noGrad(() => mean(mask)) : null, fake, mask };
 }

@@ -62,7 +62,7 @@ export class Trainer {
   step = 0;
   /** Training batches drawn so far (the data stream's position). */
   batches = 0;
-  private pending: { step: number; t: Tensor; lr: number }[] = [];
+  private pending: { step: number; t: Tensor[]; lr: number }[] = [];
   private windowStart = { step: 0, time: 0 };
   private last: LogRecord | null = null;
   private stopRequested = false;
@@ -142,13 +142,14 @@ export class Trainer {
     return v[0];
   }
 
-  /** One iteration; returns a [10] tensor of its losses (kept; read back later). */
-  private async iteration(): Promise<Tensor> {
+  /** One iteration; returns its losses in FIELDS order, as kept scalars (read back later, all at once:
+   *  a readback copies each into one staging buffer, so gathering them first would only add dispatches). */
+  private async iteration(): Promise<Tensor[]> {
     const { nCritic, weights } = this.config;
     this.optD.setLr(this.lr(this.config.lrD));
     this.optG.setLr(this.lr(this.config.lrG));
     const dParams = this.D.parameters(), gParams = this.G.parameters();
-    let dStats: Tensor | null = null;
+    let dStats: Tensor[] = [];
     let last: Batch | null = null;
     for (let i = 0; i < nCritic; i++) {
       const view = this.criticView();
@@ -158,9 +159,8 @@ export class Trainer {
         const { x, c } = this.upload(b);
         const d = discriminatorLoss(this.G, this.D, x, c, rand([b.n]), weights, view);
         this.optD.step(grad(d.loss, dParams));
-        return noGrad(() => concat([d.loss, d.adv, d.gp, d.cls].map((t) => reshape(t, [1]))));
+        return i === nCritic - 1 ? [d.loss, d.adv, d.gp, d.cls] : []; // the last critic step's are logged
       });
-      dStats?.dispose();
       dStats = stats;
     }
     const b = last!;
@@ -169,17 +169,15 @@ export class Trainer {
       const { x, c } = this.upload(b);
       const g = generatorLoss(this.G, this.D, x, c, weights, gView);
       this.optG.step(grad(g.loss, gParams));
-      return noGrad(() => concat([dStats!, ...[g.loss, g.adv, g.cls, g.rec, g.idt].map((t) => reshape(t, [1])),
-        g.maskMean ? reshape(g.maskMean, [1]) : tensor([NaN], [1])]));
+      return [g.loss, g.adv, g.cls, g.rec, g.idt, g.maskMean ?? tensor(NaN)];
     });
-    dStats!.dispose();
-    return keep(out);
+    return [...dStats, ...out].map((t) => keep(t));
   }
 
   /** Reads back and emits the pending log records (one readback for all of them). */
   async flushLog(): Promise<void> {
     if (!this.pending.length) return;
-    const vals = await readAll(this.pending.map((p) => p.t));
+    const vals = await readAll(this.pending.flatMap((p) => p.t));
     const now = performance.now();
     const iters = this.step - this.windowStart.step;
     const spi = iters > 0 ? (now - this.windowStart.time) / 1000 / iters : NaN;
@@ -188,17 +186,17 @@ export class Trainer {
     this.pending = [];
     for (const [i, p] of pending.entries()) {
       const rec = { step: p.step } as LogRecord;
-      FIELDS.forEach((f, j) => (rec[f] = vals[i][j]));
+      FIELDS.forEach((f, j) => (rec[f] = vals[i * FIELDS.length + j][0]));
       // The mask mean is NaN by design without attention; every loss must be finite.
       const bad = FIELDS.filter((f) => f !== 'mask_mean' && !Number.isFinite(rec[f]));
       if (bad.length) {
-        for (const q of pending.slice(i)) q.t.dispose();
+        for (const q of pending.slice(i)) for (const t of q.t) t.dispose();
         throw new DivergedError(`training diverged: ${bad.map((f) => `${f} = ${rec[f]}`).join(', ')} at iteration ${p.step}. ` +
           `Stopped before logging or saving it: the last checkpoint written is untouched. Fix: a lower --lr, then --resume (or start again with --force).`);
       }
       rec.lr = p.lr;
       rec.sec_per_iter = spi;
-      p.t.dispose();
+      for (const t of p.t) t.dispose();
       this.last = rec;
       await this.sink.log?.(rec);
     }

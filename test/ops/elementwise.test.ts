@@ -94,7 +94,8 @@ const UNARY: { name: string; op: Un; f: (x: number) => number; spec?: Partial<Ch
 
 // The fused activation backward, a primitive of its own: checked as an op in y (the activation's input
 // for relu/leakyRelu, its output for tanh/sigmoid) and g, to second order, against its float64 formula.
-const ACT_GRADS: { act: 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid'; slope: number; f: (y: number, g: number) => number; y: Partial<CheckInput> }[] = [
+const ACT_GRADS: { act: 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid' | 'abs'; slope: number; f: (y: number, g: number) => number; y: Partial<CheckInput> }[] = [
+  { act: 'abs', slope: 0, f: (y, g) => g * Math.sign(y), y: { awayFromZero: 0.05 } },
   { act: 'relu', slope: 0, f: (y, g) => (y > 0 ? g : 0), y: { awayFromZero: 0.05 } },
   { act: 'leakyRelu', slope: 0.2, f: (y, g) => (y > 0 ? g : 0.2 * g), y: { awayFromZero: 0.05 } },
   { act: 'tanh', slope: 0, f: (y, g) => g * (1 - y * y), y: { range: [-0.9, 0.9] } },
@@ -103,8 +104,8 @@ const ACT_GRADS: { act: 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid'; slope: number
 describe('activationGrad: forward, gradcheck, gradgradcheck in y and g', () => {
   for (const { act, slope, f, y } of ACT_GRADS) {
     it(act, async () => {
-      // relu's and leakyRelu's are piecewise constant in y (no gradient there): checked in g alone.
-      const wrt = act === 'relu' || act === 'leakyRelu' ? [1] : [0, 1];
+      // relu's, leakyRelu's and abs's are piecewise constant in y (no gradient there): checked in g alone.
+      const wrt = act === 'relu' || act === 'leakyRelu' || act === 'abs' ? [1] : [0, 1];
       await checkOp(`${act}Grad`, ([a, g]) => activationGrad(act, a, g, slope), ([a, g]) => R.elementwise([a, g], f), [{ shape: [2, 3], ...y }, { shape: [2, 3] }], { wrt });
     });
   }

@@ -175,6 +175,7 @@ const ACTIVATION_GRAD_EXPR: Record<Activation, string> = {
   leakyRelu: 'select(x1 * u.scalar0, x1, x0 > 0.0)',
   tanh: 'x1 * (1.0 - x0 * x0)',
   sigmoid: 'x1 * (x0 * (1.0 - x0))',
+  abs: 'x1 * (select(0.0, 1.0, x0 > 0.0) - select(0.0, 1.0, x0 < 0.0))',
 };
 
 /**

@@ -109,7 +109,7 @@ export const rules: RuleTable = {
   log: (g, [a]) => [div(g, a)],
   sqrt: (g, _, out) => [div(mul(g, 0.5), out)], // ½/√a
   rsqrt: (g, _, out) => [mul(g, mul(-0.5, mul(out, mul(out, out))))], // −½·a^(−3/2)
-  abs: (g, [a]) => [mul(g, sub(gt(a, 0), lt(a, 0)))], // sign(a); 0 at 0 like PyTorch
+  abs: (g, [a]) => [activationGrad('abs', a, g)], // g·sign(a), 0 at 0 like PyTorch: one dispatch
   // Activations: one fused dispatch each (activationGrad), from the input (relu, leakyRelu) or the output
   // (tanh: 1 − tanh², sigmoid: σ·(1 − σ)).
   relu: (g, [a]) => [activationGrad('relu', a, g)],
@@ -121,7 +121,7 @@ export const rules: RuleTable = {
   // g·y·(1 − y) gives (1 − 2y)·g·H.
   activationGrad: (H, [y, g], _, { act, slope }, needs) => {
     const dg = needs[1] ? activationGrad(act, y, H, slope) : null;
-    if (!needs[0] || act === 'relu' || act === 'leakyRelu') return [null, dg];
+    if (!needs[0] || act === 'relu' || act === 'leakyRelu' || act === 'abs') return [null, dg];
     const hg = mul(H, g);
     return [act === 'tanh' ? mul(hg, mul(y, -2)) : mul(hg, sub(1, mul(y, 2))), dg];
   },
