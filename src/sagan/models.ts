@@ -29,7 +29,8 @@ export function shippedModel(name: string): ShippedModel {
   return m;
 }
 
-/** Where a shipped model's file is: a file: URL for source and Node bundles, an http(s) URL in the web app. */
-export function shippedModelUrl(m: ShippedModel, base: string = import.meta.url): URL {
-  return new URL(`../../models/${m.file}`, base);
+/** Where a shipped model's file is, relative to this module (a file: URL for source and Node bundles;
+ *  the web app lists its copies in models/index.json instead). */
+export function shippedModelUrl(m: ShippedModel): URL {
+  return new URL(`../../models/${m.file}`, import.meta.url);
 }
