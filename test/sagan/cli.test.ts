@@ -24,6 +24,8 @@ describe('sagan CLI', () => {
     expect(log.map((r) => r.step)).toEqual([1, 2]);
     expect(Number.isFinite(log[1].g_loss)).toBe(true);
     expect(existsSync(join(out, 'checkpoint.safetensors'))).toBe(true);
+    // The paper's loss weights unless a recipe flag says otherwise.
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).weights).toEqual({ gp: 10, cls: 1, rec: 20, idt: 100 });
     const grid = decodePng(readFileSync(join(out, 'samples', 'step_000002.png')));
     expect(grid.width).toBeGreaterThan(4 * 32);
 
@@ -37,6 +39,13 @@ describe('sagan CLI', () => {
     const mask = decodePng(readFileSync(join(edits, 'face_mask.png')));
     expect([edited.width, edited.height, mask.width, mask.height]).toEqual([32, 32, 32, 32]);
   }, 300_000); // first use compiles every SaGAN kernel (slow on lavapipe)
+
+  it('recipe flags land in config.json: --rec (cycle weight), --cls-fake', async () => {
+    const out = join(dir, 'recipe');
+    expect(await main(['train', '--size', '16', '--width', '2', '--res', '0', '--batch', '2', '--steps', '1', '--n-critic', '1',
+      '--data-count', '8', '--rec', '2', '--cls-fake', '0.5', '--out', out, '--quiet'])).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).weights).toEqual({ gp: 10, cls: 1, rec: 2, idt: 100, clsFake: 0.5 });
+  }, 300_000);
 
   it('quickstart (npm start) warms up, trains and writes the held-out edit grid', async () => {
     const out = join(dir, 'quick');
