@@ -2,7 +2,7 @@
  * @file Training speed: one SaGAN iteration (n_critic = 3 D steps + 1 G step) per configuration — its
  * dispatches (by kernel family), ms per iteration, and the PyTorch twin's ms on the same configuration
  * (bench/train_torch.py, CPU with 2 threads here, CUDA where present) and the ratio, in one table.
- *   node dist/node/bench-train.js [--configs quickstart,64,128] [--record 128] [--iters N] [--profile] [--no-torch] [--torch-threads 2] [--python /usr/bin/python3]
+ *   node dist/node/bench-train.js [--configs quickstart,64,128] [--record 128] [--iters N] [--record-iters 10] [--profile] [--no-torch] [--torch-threads 2] [--python /usr/bin/python3]
  * --python names the interpreter that has torch (default /usr/bin/python3: Debian's, where python3 on PATH may lack it;
  * on the lent GPU machine it is plain python3).
  * Batches are rendered before the timed window. The first iteration compiles every kernel and is not
@@ -37,6 +37,8 @@ const flag = (name: string) => process.argv.includes(`--${name}`);
 const want = arg('configs', 'quickstart,128').split(',');
 const recorded = arg('record', '128').split(',');
 const iters = Number(arg('iters', '3'));
+/** Timed iterations on the recording device (cheap: nothing executes), so its CPU figure is the steady state. */
+const recordIters = Number(arg('record-iters', '10'));
 const profile = flag('profile');
 const torchThreads = arg('torch-threads', '2');
 const python = arg('python', '/usr/bin/python3');
@@ -54,7 +56,7 @@ async function prerendered(c: Cfg, count: number): Promise<BatchSource> {
 interface Result { cfg: Cfg; recorded: boolean; ms: number; warm: number; counts: Map<string, KernelStat>; profile: Map<string, KernelStat> | null; torch: string }
 
 async function measure(c: Cfg, onRecorder: boolean): Promise<Result> {
-  const n = onRecorder ? 1 : iters;
+  const n = onRecorder ? recordIters : iters;
   const data = await prerendered(c, N_CRITIC * (n + 3));
   const config = {
     ...DEFAULT_TRAIN, attribute: 'Eyeglasses' as const, data: 'synthetic' as const,
