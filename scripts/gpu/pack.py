@@ -47,7 +47,8 @@ def main():
             for p in sorted(glob.glob(os.path.join(work, pattern))):
                 t.add(p, arcname=os.path.relpath(p, work))
     for i in range(0, len(files), 2):
-        name = os.path.join(out, "G-" + "+".join(os.path.basename(p)[: -len(".safetensors")] for p in files[i:i + 2]) + ".tar")
+        # Only letters, digits, '.', '_' and '-' come back from a lease: no '+' in the name.
+        name = os.path.join(out, "G-" + "__".join(os.path.basename(p)[: -len(".safetensors")] for p in files[i:i + 2]) + ".tar")
         with tarfile.open(name, "w") as t:
             for p in files[i:i + 2]:
                 t.add(p, arcname=os.path.basename(p))
