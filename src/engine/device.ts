@@ -14,6 +14,9 @@ export interface InitOptions {
   dawnOptions?: string[];
   /** Use WGSL subgroup operations where the adapter has them at one fixed SIMD width (default true). */
   subgroups?: boolean;
+  /** Size kernels' work for a CPU implementation of WebGPU (default: detected, see `cpuAdapter()`);
+   *  false on lavapipe runs the GPU sizing (tests of the GPU paths). */
+  cpu?: boolean;
 }
 
 export interface DeviceInfo {
@@ -23,6 +26,8 @@ export interface DeviceInfo {
   limits: Record<string, number>;
   /** The subgroup width kernels may rely on, or 0: see `subgroupWidth()`. */
   subgroupSize: number;
+  /** A CPU implementation of WebGPU (lavapipe, SwiftShader): kernels size their work for a few cores. */
+  cpu: boolean;
 }
 
 interface Ctx {
@@ -86,6 +91,21 @@ function fixedSubgroupWidth(adapter: GPUAdapter, ai: GPUAdapterInfo, want: boole
   return lo;
 }
 
+/**
+ * Whether the adapter is a CPU implementation: it has fixed subgroups of at most 16 lanes (SIMD widths:
+ * lavapipe 8) — as a feature, or only in its info (Deno's wgpu reports lavapipe's sizes without offering
+ * the feature) — or names itself one.
+ */
+function isCpuAdapter(ai: GPUAdapterInfo, sg: number): boolean {
+  const { subgroupMinSize: lo, subgroupMaxSize: hi } = ai as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  return sg > 0 || (!!lo && lo === hi && lo <= 16) || /llvmpipe|lavapipe|swiftshader/i.test(`${ai.description ?? ''} ${ai.device ?? ''}`);
+}
+
+/** Whether the engine runs on a CPU implementation of WebGPU (see isCpuAdapter). */
+export function cpuAdapter(): boolean {
+  return ctx?.info.cpu ?? false;
+}
+
 /** Initialise the engine once; later calls return the same device. */
 export async function init(opts: InitOptions = {}): Promise<DeviceInfo> {
   if (ctx) return ctx.info;
@@ -128,6 +148,7 @@ export async function init(opts: InitOptions = {}): Promise<DeviceInfo> {
         features: [...adapter.features].map(String).sort(),
         limits,
         subgroupSize: sg,
+        cpu: opts.cpu ?? isCpuAdapter(ai, sg),
       },
     };
     device.addEventListener('uncapturederror', (ev) => {

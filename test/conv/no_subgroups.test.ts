@@ -10,12 +10,14 @@ import { conv2dRef, convTranspose2dRef } from '../helpers/conv_ref.ts';
 
 const TIMEOUT = 240_000;
 
-beforeAll(async () => { await init({ subgroups: false }); });
+// As a GPU: no subgroup operations, and the GPU sizing of the work (the weight gradient's row splits).
+beforeAll(async () => { await init({ subgroups: false, cpu: false }); });
 afterAll(() => destroyDevice());
 
 describe('conv kernels without subgroups', () => {
-  it('the device reports no subgroup width', () => {
+  it('the device reports no subgroup width and GPU sizing', () => {
     expect(deviceInfo().subgroupSize).toBe(0);
+    expect(deviceInfo().cpu).toBe(false);
   });
   // [N, Ci, H, W], [Co, kH, kW], stride, padding
   const convCases: [number[], number[], number, number][] = [

@@ -19,7 +19,7 @@ import { record } from '../tape.ts';
 import { launch, grid1d, type BufferRef } from '../launch.ts';
 import { convKernel, convPackManyKernel, convDotKernel, type ConvSpec } from '../../kernels/conv.wgsl.ts';
 import { fmt } from './shape.ts';
-import { gpuDevice, subgroupWidth } from '../device.ts';
+import { cpuAdapter, gpuDevice, subgroupWidth } from '../device.ts';
 import type { Storage } from '../memory.ts';
 import { convWgradKernel, convWgradSumKernel } from '../../kernels/conv_wgrad.wgsl.ts';
 
@@ -41,7 +41,7 @@ export interface ConvTranspose2dOptions extends Conv2dOptions {
 /**
  * Workgroups the weight gradient aims for, splitting its reduction over output rows when the channels
  * alone give fewer (each split costs a second dispatch that sums the parts). GPUs need many; on CPU
- * adapters (fixed subgroups: lavapipe) 8 keep 2–8 cores busy, and most layers then need no split at all:
+ * adapters (lavapipe, SwiftShader: cpuAdapter()) 8 keep 2–8 cores busy, and most layers then need no split at all:
  * the sums were 108 of 1,362 dispatches of an `npm start` iteration. A constant, not the core count, so
  * that training is bit-for-bit the same on every CPU machine (the summation order depends on it).
  */
@@ -192,7 +192,7 @@ function wgradRaw(x: Tensor, d: Tensor, kh: number, kw: number, stride: number, 
   // One thread per (channel group, input channel, kernel row).
   const G = Math.ceil(Co / (Co <= 4 ? 4 : 8));
   const lanes = G * Ci * kh;
-  const target = subgroupWidth() ? WGRAD_WORKGROUPS_CPU : WGRAD_WORKGROUPS;
+  const target = cpuAdapter() ? WGRAD_WORKGROUPS_CPU : WGRAD_WORKGROUPS;
   const { tm, ry, rx, wg } = wgradTiles(lanes, Co, OH, OW, target);
   const YB = Math.ceil(OH / ry), XB = Math.ceil(OW / rx);
   const groups = Math.ceil(lanes / wg);
