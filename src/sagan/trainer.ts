@@ -7,7 +7,7 @@
  * CLI (files) and the web app (downloads, canvas).
  */
 import {
-  Tensor, tensor, rand, grad, tidy, keep, noGrad, readAll, concat, reshape, sub, getRngState, setRngState, manualSeed,
+  Tensor, tensor, rand, grad, tidy, keep, noGrad, readAll, reshape, sub, getRngState, setRngState, manualSeed,
 } from '../engine/index.ts';
 import { Adam, linearDecay, encodePng, tensorGrid } from '../engine/index.ts';
 import { Generator, Discriminator } from './model.ts';
