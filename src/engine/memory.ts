@@ -106,15 +106,15 @@ export class Storage {
       this.derived = null;
     }
   }
-  /**
-   * A storage of `bytes` derived from this one's contents: `fill` writes it (records GPU work) the first
-   * time and again after every in-place write of this storage; otherwise the cached one is returned.
-   */
   /** Whether the storage derived under `key` exists and is up to date (derive would not refill it). */
   isDerived(key: string): boolean {
     const d = this.derived?.get(key);
     return d !== undefined && d.version === this.version;
   }
+  /**
+   * A storage of `bytes` derived from this one's contents: `fill` writes it (records GPU work) the first
+   * time and again after every in-place write of this storage; otherwise the cached one is returned.
+   */
   derive(key: string, bytes: number, fill: (out: Storage) => void): Storage {
     this.derived ??= new Map();
     let d = this.derived.get(key);

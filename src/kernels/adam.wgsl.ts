@@ -13,13 +13,11 @@
  * parameters (16 storage buffers; fewer where the device's per-stage limit is lower) share one dispatch;
  * WGSL cannot index bindings, so the update is written out once per parameter slot.
  */
-import { kernel } from './kernel.ts';
+import { kernel, comp } from './kernel.ts';
 
 export const ADAM_WG = 256;
 /** Most parameters per dispatch: 4 storage buffers each, 16 in all (the engine lowers it to the device's limit). */
 export const ADAM_GROUP = 4;
-
-const comp = ['x', 'y', 'z', 'w'];
 
 /** `count` parameter slots (1 … ADAM_GROUP). */
 export const adamKernel = kernel<{ count: number }>('adam', ({ count }) => {

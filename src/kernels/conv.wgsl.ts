@@ -27,7 +27,7 @@
  * only taps ky ≡ (y + pad) (mod S) reach the output, so each class is a dense stride-1 convolution
  * with ⌈KH/S⌉ × ⌈KW/S⌉ taps over the input — no multiplications by inserted zeros.
  */
-import { kernel } from './kernel.ts';
+import { kernel, packed } from './kernel.ts';
 
 export interface ConvSpec {
   /** conv: out[y] = Σ x[y·S − pad + ky]·w[ky];  convT: out[y] = Σ_{y = i·S − pad + ky} x[i]·w[ky]. */
@@ -228,15 +228,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
  * conv that needs one packs all the stale ones it has seen (src/engine/ops/conv.ts), a few dispatches
  * instead of one per weight and mode (73 of an `npm start` iteration).
  */
-const comp = ['x', 'y', 'z', 'w'];
-
 export const convPackManyKernel = kernel<{ modes: ('conv' | 'convT')[] }>('convPackMany', ({ modes }) => {
   const decls = modes.map((_, j) => `@group(0) @binding(${2 * j + 1}) var<storage, read> w${j}: array<f32>;
 @group(0) @binding(${2 * j + 2}) var<storage, read_write> wp${j}: array<f32>;`).join('\n');
   const bodies = modes.map((mode, j) => {
     const q = `u.p[${j}]`; // slot j's n, Ci, Co, TM (its KK is u.kk[j / 4][j % 4])
     return `  if (wid.z == ${j}u && i < ${q}.x) {
-    let Ci = ${q}.y; let Co = ${q}.z; let TM = ${q}.w; let KK = u.kk[${j >> 2}].${comp[j & 3]};
+    let Ci = ${q}.y; let Co = ${q}.z; let TM = ${q}.w; let KK = u.kk${packed(j)};
     let r = i / TM;
     let tap = r % KK;
     let c = (r / KK) % Ci;

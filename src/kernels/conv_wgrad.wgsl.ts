@@ -15,7 +15,7 @@
  * `convWgradSumKernel` adds the splits (WGSL has no float atomics).
  * Loops over positions have uniform bounds and are not unrolled; KW, RY, RX and TM are.
  */
-import { kernel } from './kernel.ts';
+import { kernel, comp } from './kernel.ts';
 
 export interface ConvWgradSpec {
   kw: number;
@@ -52,7 +52,6 @@ export const convWgradKernel = kernel<ConvWgradSpec>('convWgrad', ({ kw, stride:
     else if (dvec) step += `      let e${r}_${m} = select(vec4<f32>(0.0), d4[(db + dch${m} + ${r}u * u.OW) / 4u], dr${r});\n`;
     else step += `      let e${r}_${m} = vec4<f32>(${RX.map((s) => `d[db + dch${m} + ${r}u * u.OW + ${s}u]`).join(', ')}${rx < 4 ? ', 0.0'.repeat(4 - rx) : ''});\n`;
   }
-  const comp = ['x', 'y', 'z', 'w'];
   for (const r of RY) for (const s of RX) for (const q of Q) {
     const lanes = range(4).map((e) => `e${r}_${4 * q + e}.${comp[s]}`).join(', ');
     step += `      let d${r}_${s}_${q} = select(vec4<f32>(0.0), vec4<f32>(${lanes}), dr${r} && dc${s});\n`;

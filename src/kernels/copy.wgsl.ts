@@ -4,15 +4,13 @@
  * strides), slice (a source offset), pad (a destination offset into a zero-filled output) and concat
  * (each input into its region of the output). Specialised by rank; indices unrolled.
  */
-import { kernel } from './kernel.ts';
+import { kernel, packed } from './kernel.ts';
 
 export const COPY_WG = 256;
-const comp = ['x', 'y', 'z', 'w'];
-
 export const copyKernel = kernel<{ ndim: number }>('copy', ({ ndim }) => {
   let index = '';
   for (let d = ndim - 1; d >= 0; d--) {
-    const f = `[${d >> 2}].${comp[d & 3]}`;
+    const f = packed(d);
     index += `  { let c = r % u.shape${f}; r = r / u.shape${f}; s = s + c * u.sst${f}; t = t + c * u.dst${f}; }\n`;
   }
   return /* wgsl */ `

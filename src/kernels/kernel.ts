@@ -15,3 +15,9 @@ export interface Kernel<S> {
 export function kernel<S = void>(name: string, source: (spec: S) => string): Kernel<S> {
   return { name, source };
 }
+
+/** The components of a WGSL vec4, by index. */
+export const comp = ['x', 'y', 'z', 'w'] as const;
+
+/** Element j of a uniform `array<vec4<…>, N>` packed four to a vector (uniform arrays are 16-byte strided). */
+export const packed = (j: number) => `[${j >> 2}].${comp[j & 3]}`;

@@ -8,7 +8,7 @@
  * An operand may be a number instead of a tensor (bit k of `consts`): x_k is then the uniform `u.k[k]`,
  * not a buffer — `mul(x, 0.5)` is one dispatch, not a fill of a one-element tensor and a broadcast read.
  */
-import { kernel } from './kernel.ts';
+import { kernel, packed } from './kernel.ts';
 
 export interface MapSpec {
   expr: string;
@@ -55,8 +55,6 @@ fn sigmoidf(x: f32) -> f32 {
 }
 `;
 
-const comp = ['x', 'y', 'z', 'w'];
-
 export const mapKernel = kernel<MapSpec>('map', ({ expr, arity, ndim, bcast, consts, lib }) => {
   const isConst = (k: number) => ((consts >> k) & 1) === 1;
   const ins = Array.from({ length: arity }, (_, k) => k).filter((k) => !isConst(k));
@@ -66,7 +64,7 @@ export const mapKernel = kernel<MapSpec>('map', ({ expr, arity, ndim, bcast, con
   if (bcast) {
     index += ins.map((k) => `  var o${k} = 0u;`).join('\n') + '\n  var r = i;\n';
     for (let d = ndim - 1; d >= 0; d--) {
-      const f = `[${d >> 2}].${comp[d & 3]}`;
+      const f = packed(d);
       index += `  { let c = r % u.shape${f}; r = r / u.shape${f};\n`;
       index += ins.map((k) => `    o${k} = o${k} + c * u.s${k}${f};`).join('\n') + '\n  }\n';
     }
@@ -123,7 +121,7 @@ export const sumGroupsKernel = kernel<{ arities: number[] }>('sumGroups', ({ ari
       return `x${j}_${k}[i]`;
     });
     decls.push(`@group(0) @binding(${binding++}) var<storage, read_write> out${j}: array<f32>;`);
-    return `  if (wid.z == ${j}u && i < u.n[${j >> 2}].${comp[j & 3]}) { out${j}[i] = ${ins.join(' + ')}; }`;
+    return `  if (wid.z == ${j}u && i < u.n${packed(j)}) { out${j}[i] = ${ins.join(' + ')}; }`;
   });
   return /* wgsl */ `
 struct U {

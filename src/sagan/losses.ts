@@ -30,7 +30,7 @@ export const PAPER_WEIGHTS: LossWeights = { gp: 10, cls: 1, rec: 20, idt: 100 };
  * as torch.nn.functional.binary_cross_entropy_with_logits.
  */
 export function bceWithLogits(z: Tensor, y: Tensor): Tensor {
-  return mean(bceElementwise(z, y.shape.join() === z.shape.join() ? y : reshape(y, z.shape)));
+  return mean(bceElementwise(z, reshape(y, z.shape))); // reshape: a view (targets may come as [N] for logits [N, 1])
 }
 
 /** mean |a − b| (PyTorch's l1_loss). */

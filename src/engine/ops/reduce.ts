@@ -1,8 +1,8 @@
 /**
- * @file Reductions over any set of axes: sum and max (primitives), mean (the sum primitive with divisor n). When the kept axes
- * are one contiguous block (trailing reduced axes, or leading and trailing ones: a bias gradient's sum
- * over N, H, W) the kernel reads x in place as [outer, rows, inner]; otherwise the reduced axes are
- * moved last by a permute copy first. Backward rules: `rules.ts`.
+ * @file Reductions over any set of axes: sum and max (primitives), mean (the sum primitive with divisor
+ * n). When the kept axes are one contiguous block (trailing reduced axes, or leading and trailing ones:
+ * a bias gradient's sum over N, H, W) the kernel reads x in place as [outer, rows, inner]; otherwise the
+ * reduced axes are moved last by a permute copy first. Backward rules: `rules.ts`.
  */
 import { Tensor, sizeOf } from '../tensor.ts';
 import { noGrad, record } from '../tape.ts';
