@@ -2,7 +2,7 @@
  * @file Training speed: one SaGAN iteration (n_critic = 3 D steps + 1 G step) per configuration — its
  * dispatches (by kernel family), ms per iteration, and the PyTorch twin's ms on the same configuration
  * (bench/train_torch.py, CPU with 2 threads here, CUDA where present) and the ratio, in one table.
- *   node dist/node/bench-train.js [--configs quickstart,64,128] [--record 128] [--iters N] [--record-iters 10] [--profile] [--no-torch] [--torch-threads 2] [--python /usr/bin/python3]
+ *   node dist/node/bench-train.js [--configs quickstart,64,128] [--record 128] [--iters N] [--record-iters 10] [--profile] [--no-torch] [--torch-threads 2] [--python /usr/bin/python3] [--kernel direct|gemm64x64|…] [--autotune]
  * --python names the interpreter that has torch (default /usr/bin/python3: Debian's, where python3 on PATH may lack it;
  * on the lent GPU machine it is plain python3).
  * Batches are rendered before the timed window. The first iteration compiles every kernel and is not
@@ -10,12 +10,15 @@
  * device (bench/recording-gpu.ts) that executes nothing: their dispatch counts are exact, their time is
  * the engine's own CPU cost. --profile adds, per kernel label, GPU time (timestamp queries) and the CPU
  * time of recording the launches (JS + WebGPU implementation).
+ * On GPUs the convolutions' kernels are chosen by measurement after the first iteration (src/engine/tune.ts;
+ * the bench prints what was chosen); --kernel runs one candidate everywhere instead (e.g. --kernel direct:
+ * the CPU-shaped kernels), to compare; --autotune measures on a CPU adapter too (off there by default).
  */
 import process from 'node:process';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import {
-  init, sync, destroyDevice, emptyPool, kernelStats, resetKernelStats, setProfiling, type KernelStat,
+  init, sync, destroyDevice, emptyPool, kernelStats, resetKernelStats, setProfiling, forceKernel, tuningState, type KernelStat,
 } from '../src/index.ts';
 import { Trainer, DEFAULT_TRAIN } from '../src/sagan/trainer.ts';
 import { syntheticSource, type Batch, type BatchSource } from '../src/sagan/batches.ts';
@@ -116,7 +119,8 @@ function table(head: string[], rows: string[][]): string {
 /** Kernel family of a label: 'map:mul' → 'map', with the op kept for the detail table. */
 const family = (label: string) => label.split(':')[0];
 
-const info = await init();
+const info = await init(flag('autotune') ? { autotune: true } : {});
+if (arg('kernel', '')) forceKernel(arg('kernel', ''));
 const adapter = info.adapter.description || info.adapter.vendor;
 const results: Result[] = [];
 const selected = CONFIGS.filter((c) => want.includes(c.key));
@@ -149,6 +153,14 @@ for (const r of results) {
 }
 console.log(`adapter: ${adapter} (${info.runtime}); ${iters} timed iterations`);
 console.log(table(['config', 'dispatches / iteration', 'ms / iteration (ours)', 'PyTorch', 'ours / PyTorch', 'first iteration'], rows));
+
+const chosen = Object.values(tuningState());
+if (arg('kernel', '')) console.log(`conv kernels: ${arg('kernel', '')} everywhere (--kernel)`);
+else if (chosen.length) {
+  const byKernel = new Map<string, number>();
+  for (const k of chosen) byKernel.set(k, (byKernel.get(k) ?? 0) + 1);
+  console.log(`conv kernels chosen by measurement for ${chosen.length} shapes: ${[...byKernel].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+} else console.log(`conv kernels: ${info.autotune ? 'none measured' : "fixed ('direct': a CPU adapter, no autotuning)"}`);
 
 // Dispatches per iteration by kernel family, one column per configuration.
 const fams = [...new Set(results.flatMap((r) => [...r.counts.keys()].map(family)))];

@@ -17,6 +17,9 @@ export interface InitOptions {
   /** Size kernels' work for a CPU implementation of WebGPU (default: detected, see `cpuAdapter()`);
    *  false on lavapipe runs the GPU sizing (tests of the GPU paths). */
   cpu?: boolean;
+  /** Choose among candidate kernels by timing them (`autotune()`, src/engine/tune.ts); default: on GPUs,
+   *  off on CPU adapters, whose kernels are fixed so that training is bit-for-bit the same on every machine. */
+  autotune?: boolean;
 }
 
 export interface DeviceInfo {
@@ -28,6 +31,8 @@ export interface DeviceInfo {
   subgroupSize: number;
   /** A CPU implementation of WebGPU (lavapipe, SwiftShader): kernels size their work for a few cores. */
   cpu: boolean;
+  /** Kernels are chosen by measurement (see InitOptions.autotune). */
+  autotune: boolean;
 }
 
 interface Ctx {
@@ -149,8 +154,10 @@ export async function init(opts: InitOptions = {}): Promise<DeviceInfo> {
         limits,
         subgroupSize: sg,
         cpu: opts.cpu ?? isCpuAdapter(ai, sg),
+        autotune: false,
       },
     };
+    c.info.autotune = opts.autotune ?? !c.info.cpu;
     device.addEventListener('uncapturederror', (ev) => {
       c.errors.push((ev as GPUUncapturedErrorEvent).error.message);
     });

@@ -9,6 +9,7 @@ export { Tensor, readAll } from './tensor.ts';
 export { tidy, keep, memory, markWritten, type MemoryInfo } from './memory.ts';
 export { submit as flush, sync, emptyPool, counters } from './queue.ts';
 export { kernelStats, resetKernelStats, setProfiling, type KernelStat } from './profile.ts';
+export { autotune, pendingTunes, tuningState, loadTuning, forceKernel } from './tune.ts';
 export { grad, backward, type GradOptions } from './autograd.ts';
 export { noGrad, requiresGrad, isGradEnabled } from './tape.ts';
 export * from './ops/index.ts';

@@ -17,6 +17,8 @@ export interface CheckpointMeta {
   rng: { seed: number; offset: number };
   /** Batches drawn from the training stream so far. */
   batches: number;
+  /** The kernels autotuning chose (src/engine/tune.ts), so that a resume runs the same ones: bit-exact. */
+  tuning?: Record<string, string>;
 }
 
 // deno-lint-ignore no-explicit-any
@@ -36,6 +38,7 @@ export async function saveCheckpoint(G: AnyMod, D: AnyMod | null, optG: Adam | n
     rng: JSON.stringify(meta.rng),
     batches: String(meta.batches),
   };
+  if (meta.tuning && Object.keys(meta.tuning).length) metadata.tuning = JSON.stringify(meta.tuning);
   for (const [name, opt] of [['optG', optG], ['optD', optD]] as const) {
     if (!opt) continue;
     const sd = opt.stateDict();
@@ -117,5 +120,11 @@ function checkMeta(md: Record<string, string>, source: string): CheckpointMeta {
   if (rangeProblem(rng.seed, { min: 0, max: 2 ** 32 - 1, int: true })) field('rng.seed', 'must be an integer 0 … 2^32−1', rng.seed);
   if (rangeProblem(rng.offset, { min: 0, max: Number.MAX_SAFE_INTEGER, int: true })) field('rng.offset', 'must be an integer ≥ 0', rng.offset);
   if (step > config.steps) field('step', `exceeds the config's steps (${config.steps})`, md.step);
-  return { step, config, rng: { seed: rng.seed as number, offset: rng.offset as number }, batches };
+  const meta: CheckpointMeta = { step, config, rng: { seed: rng.seed as number, offset: rng.offset as number }, batches };
+  if (md.tuning !== undefined) {
+    const t = json('tuning') as Record<string, unknown> | null;
+    if (typeof t !== 'object' || t === null || Object.values(t).some((v) => typeof v !== 'string')) field('tuning', 'must map shapes to kernel names', md.tuning);
+    meta.tuning = t as Record<string, string>;
+  }
+  return meta;
 }

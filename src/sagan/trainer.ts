@@ -9,7 +9,7 @@
 import {
   Tensor, tensor, rand, grad, tidy, keep, noGrad, readAll, reshape, sub, getRngState, setRngState, manualSeed,
 } from '../engine/index.ts';
-import { Adam, linearDecay, encodePng, tensorGrid } from '../engine/index.ts';
+import { Adam, linearDecay, encodePng, tensorGrid, autotune, pendingTunes, tuningState, loadTuning } from '../engine/index.ts';
 import { Generator, Discriminator } from './model.ts';
 import { discriminatorLoss, generatorLoss, bceWithLogits, type CriticView } from './losses.ts';
 import { saveCheckpoint, readCheckpoint } from './checkpoint.ts';
@@ -88,6 +88,7 @@ export class Trainer {
     await this.optG.loadStateDict({ tensors: ck.parts.optG, metadata: ck.optMeta.optG });
     await this.optD.loadStateDict({ tensors: ck.parts.optD, metadata: ck.optMeta.optD });
     setRngState(ck.meta.rng);
+    if (ck.meta.tuning) loadTuning(ck.meta.tuning);
     this.step = ck.meta.step;
     this.batches = ck.meta.batches;
     this.warmedUp = true;
@@ -225,7 +226,7 @@ export class Trainer {
 
   /** The checkpoint; refuses (DivergedError) to produce one whose weights are not all finite. */
   async checkpointBytes(): Promise<Uint8Array> {
-    const bytes = await saveCheckpoint(this.G, this.D, this.optG, this.optD, { step: this.step, config: this.config, rng: getRngState(), batches: this.batches });
+    const bytes = await saveCheckpoint(this.G, this.D, this.optG, this.optD, { step: this.step, config: this.config, rng: getRngState(), batches: this.batches, tuning: tuningState() });
     try {
       readCheckpoint(bytes, `the checkpoint of iteration ${this.step}`); // the loader's checks, before anything is written
     } catch (e) {
@@ -249,6 +250,9 @@ export class Trainer {
     while (this.step < until && !this.stopRequested) {
       const lr = this.lr(c.lrG);
       const stats = await this.iteration();
+      // New shapes on an autotuning device (a GPU): time their candidate kernels once, after the
+      // iteration that met them (it ran the defaults); the choices go into the checkpoints.
+      if (pendingTunes()) await autotune();
       this.step++;
       this.pending.push({ step: this.step, t: stats, lr });
       const done = this.step >= until;

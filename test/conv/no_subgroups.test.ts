@@ -1,18 +1,21 @@
 /**
  * @file The convolution kernels' path without subgroup operations (GPUs, and adapters without the
  * 'subgroups' feature): the same fwd / grad / gradgrad checks as conv2d.test.ts and
- * conv_transpose2d.test.ts on a few of their shapes, on a device created with `subgroups: false`.
+ * conv_transpose2d.test.ts on a few of their shapes, on a device created with `subgroups: false`
+ * (the direct kernels: conv.wgsl.ts, conv_wgrad.wgsl.ts).
  */
 import { describe, it, beforeAll, afterAll, expect } from 'vitest';
 import { init, destroyDevice, deviceInfo, conv2d, convTranspose2d } from '../../src/index.ts';
 import { checkOp } from '../helpers/gradcheck.ts';
 import { conv2dRef, convTranspose2dRef } from '../helpers/conv_ref.ts';
+import { forceKernel } from '../../src/engine/tune.ts';
 
 const TIMEOUT = 240_000;
 
-// As a GPU: no subgroup operations, and the GPU sizing of the work (the weight gradient's row splits).
-beforeAll(async () => { await init({ subgroups: false, cpu: false }); });
-afterAll(() => destroyDevice());
+// As a GPU: no subgroup operations, and the GPU sizing of the work (the weight gradient's row splits);
+// the direct kernels forced (a GPU's default is the tiled GEMM, tested in gemm.test.ts).
+beforeAll(async () => { await init({ subgroups: false, cpu: false }); forceKernel('direct'); });
+afterAll(() => { forceKernel(null); destroyDevice(); });
 
 describe('conv kernels without subgroups', () => {
   it('the device reports no subgroup width and GPU sizing', () => {

@@ -22,6 +22,9 @@ import { fmt } from './shape.ts';
 import { cpuAdapter, gpuDevice, subgroupWidth } from '../device.ts';
 import type { Storage } from '../memory.ts';
 import { convWgradKernel, convWgradSumKernel } from '../../kernels/conv_wgrad.wgsl.ts';
+import { convGemmKernel, gemmDims, type GemmTile } from '../../kernels/conv_gemm.wgsl.ts';
+import { choose, type Trial } from '../tune.ts';
+import { full } from './creation.ts';
 
 export interface Conv2dOptions {
   stride?: number;
@@ -141,7 +144,7 @@ function packStale(): void {
 /** Most packs per dispatch (each binds two buffers; fewer where the device's limit is lower). */
 const PACKS_PER_DISPATCH = 16;
 
-function convRaw(mode: ConvSpec['mode'], x: Tensor, w: Tensor, b: Tensor | null, stride: number, pad: number, out: Tensor, leaky: number | null = null): Tensor {
+function directConvRaw(mode: ConvSpec['mode'], x: Tensor, w: Tensor, b: Tensor | null, stride: number, pad: number, out: Tensor, leaky: number | null): Tensor {
   const [N, Ci, H, W] = x.shape;
   const [, Co, OH, OW] = out.shape;
   const [kh, kw] = w.shape.slice(2);
@@ -185,10 +188,8 @@ function wgradTiles(lanes: number, co: number, oh: number, ow: number, target: n
   return { tm, ry, rx, wg };
 }
 
-function wgradRaw(x: Tensor, d: Tensor, kh: number, kw: number, stride: number, pad: number): Tensor {
+function directWgradRaw(x: Tensor, d: Tensor, kh: number, kw: number, stride: number, pad: number, out: Tensor): Tensor {
   const [N, Ci, H, W] = x.shape, [, Co, OH, OW] = d.shape;
-  const out = Tensor.empty([Co, Ci, kh, kw]);
-  if (out.size === 0) return out;
   // One thread per (channel group, input channel, kernel row).
   const G = Math.ceil(Co / (Co <= 4 ? 4 : 8));
   const lanes = G * Ci * kh;
@@ -210,15 +211,113 @@ function wgradRaw(x: Tensor, d: Tensor, kh: number, kw: number, stride: number, 
     uniforms: { N, Ci, H, W, Co, OH, OW, OHW: OH * OW, KH: kh, CKK: Ci * kh * kw, YB, XB, RPS, splits: used, G },
     grid: [gx, gy, used],
   });
-  if (used > 1) {
-    launch(convWgradSumKernel, undefined, {
-      buffers: { part: part.ref, out: out.ref },
-      uniforms: { n: out.size, splits: used },
-      grid: grid1d(out.size, 64),
-    });
-    part.dispose();
-  }
+  if (used > 1) sumSplits(part, out, used);
   return out;
+}
+
+/** out[i] = Σ_s part[i, s] (the splits of a weight gradient's reduction, in a fixed order); frees part. */
+function sumSplits(part: Tensor, out: Tensor, splits: number): void {
+  launch(convWgradSumKernel, undefined, {
+    buffers: { part: part.ref, out: out.ref },
+    uniforms: { n: out.size, splits },
+    grid: grid1d(out.size, 64),
+  });
+  part.dispose();
+}
+
+// ---- the GPU-shaped path (conv_gemm.wgsl.ts) and the choice between the two ----------------------
+
+/**
+ * Tiles of the tiled-GEMM kernels (BM × BN of the output per workgroup, BK per step, TM × TN per
+ * thread; 256 threads each): square ones (8×8 per thread: 16 loads from workgroup memory per 64 FMAs),
+ * and skewed ones for few output channels (16, 32 rows) or few output positions. Which is fastest for a shape is measured (tune.ts), with the direct kernel beside them.
+ */
+const GEMM_TILES: Record<string, GemmTile> = {
+  gemm64x64: { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 },
+  gemm128x128: { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8 },
+  gemm64x128: { bm: 64, bn: 128, bk: 8, tm: 4, tn: 8 },
+  gemm128x64: { bm: 128, bn: 64, bk: 8, tm: 8, tn: 4 },
+  gemm32x64: { bm: 32, bn: 64, bk: 16, tm: 2, tn: 4 },
+  gemm16x64: { bm: 16, bn: 64, bk: 16, tm: 1, tn: 4 },
+  gemm64x32: { bm: 64, bn: 32, bk: 16, tm: 4, tn: 2 },
+  gemm32x32: { bm: 32, bn: 32, bk: 16, tm: 2, tn: 2 },
+};
+/** Every kernel a conv, convT or weight gradient can run: 'direct' (conv.wgsl.ts, conv_wgrad.wgsl.ts) and the tiles. */
+export const CONV_KERNELS: readonly string[] = ['direct', ...Object.keys(GEMM_TILES)];
+/** What a GPU runs before its shapes are measured (CPU adapters always run 'direct'). */
+const GEMM_DEFAULT = 'gemm64x64';
+/** Workgroups the weight gradient's split-K aims for on GPUs (two per SM of the largest ones). */
+const GEMM_WGRAD_WORKGROUPS = 256;
+
+function gemmConvRaw(mode: ConvSpec['mode'], x: Tensor, w: Tensor, b: Tensor | null, stride: number, pad: number, out: Tensor, leaky: number | null, tile: GemmTile): Tensor {
+  const [N, Ci, H, W] = x.shape;
+  const [, Co, OH, OW] = out.shape;
+  const [kh, kw] = w.shape.slice(2);
+  const S = mode === 'conv' ? 1 : stride;
+  const NC = N * Math.ceil(OH / S) * Math.ceil(OW / S);
+  const K = Ci * gemmDims({ mode, ci: Ci, kh, kw, stride }).taps;
+  const nTiles = Math.ceil(NC / tile.bn);
+  const buffers: Record<string, BufferRef> = { a: w.ref, b: x.ref, y: out.ref };
+  if (b) buffers.bias = b.ref;
+  launch(convGemmKernel, {
+    mode, ci: Ci, co: Co, h: H, w: W, oh: OH, ow: OW, kh, kw, stride, pad, tile, bias: b !== null, split: false,
+    ...(leaky !== null ? { leaky } : {}),
+  }, {
+    buffers,
+    uniforms: { N, NC, K, KC: K, splits: 1, nTiles },
+    grid: [...grid1d(Math.ceil(Co / tile.bm) * nTiles, 1), S * S],
+    label: `convGemm:${mode}`,
+  });
+  return out;
+}
+
+function gemmWgradRaw(x: Tensor, d: Tensor, kh: number, kw: number, stride: number, pad: number, out: Tensor, tile: GemmTile): Tensor {
+  const [N, Ci, H, W] = x.shape, [, Co, OH, OW] = d.shape;
+  const NC = Ci * kh * kw, K = N * OH * OW;
+  const nTiles = Math.ceil(NC / tile.bn), tiles = Math.ceil(Co / tile.bm) * nTiles;
+  // Split-K: enough workgroups to fill a large GPU, each split at least 8 steps of the reduction.
+  const want = Math.max(1, Math.min(Math.ceil(GEMM_WGRAD_WORKGROUPS / tiles), Math.floor(K / (8 * tile.bk))));
+  const KC = Math.ceil(K / want / tile.bk) * tile.bk;
+  const splits = Math.ceil(K / KC);
+  const part = splits === 1 ? out : Tensor.empty([out.size, splits]);
+  launch(convGemmKernel, { mode: 'wgrad', ci: Ci, co: Co, h: H, w: W, oh: OH, ow: OW, kh, kw, stride, pad, tile, bias: false, split: splits > 1 }, {
+    buffers: { a: d.ref, b: x.ref, y: part.ref },
+    uniforms: { N, NC, K, KC, splits, nTiles },
+    grid: [...grid1d(tiles, 1), splits],
+    label: 'convGemm:wgrad',
+  });
+  if (splits > 1) sumSplits(part, out, splits);
+  return out;
+}
+
+/** Scratch operands of the given shapes (zeros) for timing candidates; `run` gets them in order. */
+function trial(shapes: readonly (readonly number[] | null)[], run: (c: string, ts: (Tensor | null)[]) => void): () => Trial {
+  return () => {
+    const ts = shapes.map((s) => (s ? full(s, 0) : null));
+    return { run: (c) => run(c, ts), dispose: () => ts.forEach((t) => t?.dispose()) };
+  };
+}
+
+function convRaw(mode: ConvSpec['mode'], x: Tensor, w: Tensor, b: Tensor | null, stride: number, pad: number, out: Tensor, leaky: number | null = null): Tensor {
+  const run = (c: string, x: Tensor, w: Tensor, b: Tensor | null, out: Tensor) => c === 'direct'
+    ? directConvRaw(mode, x, w, b, stride, pad, out, leaky)
+    : gemmConvRaw(mode, x, w, b, stride, pad, out, leaky, GEMM_TILES[c]);
+  const key = `${mode}|x${x.shape.join('x')}|w${w.shape.join('x')}|y${out.shape.join('x')}|s${stride}p${pad}|b${b ? 1 : 0}|a${leaky}`;
+  const which = choose(key, CONV_KERNELS, cpuAdapter() ? 'direct' : GEMM_DEFAULT,
+    trial([x.shape, w.shape, b?.shape ?? null, out.shape], (c, [x, w, b, y]) => run(c, x!, w!, b, y!)));
+  return run(which, x, w, b, out);
+}
+
+function wgradRaw(x: Tensor, d: Tensor, kh: number, kw: number, stride: number, pad: number): Tensor {
+  const out = Tensor.empty([d.shape[1], x.shape[1], kh, kw]);
+  if (out.size === 0) return out;
+  const run = (c: string, x: Tensor, d: Tensor, out: Tensor) => c === 'direct'
+    ? directWgradRaw(x, d, kh, kw, stride, pad, out)
+    : gemmWgradRaw(x, d, kh, kw, stride, pad, out, GEMM_TILES[c]);
+  const key = `wgrad|x${x.shape.join('x')}|d${d.shape.join('x')}|k${kh}x${kw}|s${stride}p${pad}`;
+  const which = choose(key, CONV_KERNELS, cpuAdapter() ? 'direct' : GEMM_DEFAULT,
+    trial([x.shape, d.shape, out.shape], (c, [x, d, o]) => run(c, x!, d!, o!)));
+  return run(which, x, d, out);
 }
 
 export function conv2dRaw(x: Tensor, w: Tensor, b: Tensor | null, stride: number, pad: number, leaky: number | null = null): Tensor {
