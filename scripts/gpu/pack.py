@@ -42,7 +42,7 @@ def main():
             if ok:
                 files.append(dst)
     with tarfile.open(os.path.join(out, "results.tar.xz"), "w:xz") as t:
-        for pattern in ["run.log", "adapter.txt", "nvidia-smi.txt", "bench.txt", "check.txt", "check/log.jsonl", "picked.txt",
+        for pattern in ["run.log", "adapter.txt", "nvidia-smi.txt", "bench.txt", "bench-direct.txt", "check.txt", "check/log.jsonl", "picked.txt",
                         "runs/*.txt", "runs/*/log.jsonl", "runs/*/config.json", "eval", "judge/*.txt", "judge/*/*"]:
             for p in sorted(glob.glob(os.path.join(work, pattern))):
                 t.add(p, arcname=os.path.relpath(p, work))

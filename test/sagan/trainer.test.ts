@@ -8,6 +8,8 @@ import { init, destroyDevice, memory, readAll } from '../../src/index.ts';
 import { Trainer, DEFAULT_TRAIN, type TrainConfig, type LogRecord } from '../../src/sagan/trainer.ts';
 import { syntheticSource } from '../../src/sagan/batches.ts';
 import { readCheckpoint } from '../../src/sagan/checkpoint.ts';
+import { loadTuning, resetTuning, tuningState } from '../../src/engine/tune.ts';
+import { parseSafetensors, saveSafetensors } from '../../src/index.ts';
 
 beforeAll(async () => { await init(); });
 afterAll(() => destroyDevice());
@@ -100,6 +102,24 @@ describe('Trainer', () => {
     const after = memory();
     expect(after.liveTensors).toBe(before.liveTensors);
     expect(after.allocatedBytes).toBe(before.allocatedBytes);
+    dispose(t);
+  });
+
+  it('keeps the autotuned kernel choices in its checkpoints and restores them on resume', async () => {
+    resetTuning();
+    const choice = { 'some GPU|conv|x8x3x32x32|w16x3x4x4|y8x16x16x16|s2p1|b1|anull': 'gemm32x64' };
+    loadTuning(choice);
+    const t = new Trainer(config, data(), null);
+    const bytes = await t.checkpointBytes();
+    expect(readCheckpoint(bytes).meta.tuning).toEqual(choice);
+    resetTuning();
+    await t.resume(bytes);
+    expect(tuningState()).toEqual(choice);
+    // A damaged field is named.
+    const { tensors, metadata } = parseSafetensors(bytes);
+    const bad = await saveSafetensors(tensors, { ...metadata, tuning: JSON.stringify({ k: 7 }) });
+    expect(() => readCheckpoint(bad, 'ck.safetensors')).toThrow(/ck.safetensors: checkpoint metadata field 'tuning' must map shapes to kernel names/);
+    resetTuning();
     dispose(t);
   });
 
