@@ -232,7 +232,7 @@ function sumSplits(part: Tensor, out: Tensor, splits: number): void {
  * thread; 256 threads each): square ones (8×8 per thread: 16 loads from workgroup memory per 64 FMAs),
  * and skewed ones for few output channels (16, 32 rows) or few output positions. Which is fastest for a shape is measured (tune.ts), with the direct kernel beside them.
  */
-const GEMM_TILES: Record<string, GemmTile> = {
+export const GEMM_TILES: Record<string, GemmTile> = {
   gemm64x64: { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 },
   gemm128x128: { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8 },
   gemm64x128: { bm: 64, bn: 128, bk: 8, tm: 4, tn: 8 },
