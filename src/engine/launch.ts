@@ -78,8 +78,54 @@ function reflect(name: string, key: string, code: string): Omit<Compiled, 'pipel
   return { bindings, uniform, workgroupSize: [ws[0] ?? 1, ws[1] ?? 1, ws[2] ?? 1] };
 }
 
+/**
+ * The launch path finds a specialisation's pipeline without building a string: a trie per kernel,
+ * walked by the spec's values (objects and arrays field by field, with markers for their ends), whose
+ * nodes remember the pipeline. Only a miss builds the JSON key (the compile cache's, shared by specs
+ * that differ only in key order or undefined fields).
+ */
+interface SpecNode {
+  next: Map<unknown, SpecNode>;
+  compiled?: Compiled;
+}
+const OPEN_OBJECT = Symbol('{'), OPEN_ARRAY = Symbol('['), CLOSE = Symbol('}');
+const specRoots = new WeakMap<Kernel<unknown>, SpecNode>();
+
+function specNode(k: Kernel<unknown>, spec: unknown): SpecNode {
+  let node = specRoots.get(k);
+  if (!node) specRoots.set(k, (node = { next: new Map() }));
+  const step = (v: unknown) => {
+    let n = node!.next.get(v);
+    if (!n) node!.next.set(v, (n = { next: new Map() }));
+    node = n;
+  };
+  const walk = (v: unknown): void => {
+    if (v === null || typeof v !== 'object') return step(v);
+    if (Array.isArray(v)) {
+      step(OPEN_ARRAY);
+      for (const e of v) walk(e);
+    } else {
+      step(OPEN_OBJECT);
+      for (const key in v) {
+        step(key);
+        walk((v as Record<string, unknown>)[key]);
+      }
+    }
+    step(CLOSE);
+  };
+  walk(spec);
+  return node;
+}
+
 function compile<S>(k: Kernel<S>, spec: S): Compiled {
   const device = gpuDevice();
+  const node = specNode(k as Kernel<unknown>, spec);
+  if (node.compiled && node.compiled.device === device) return node.compiled;
+  node.compiled = compileKeyed(k, spec, device);
+  return node.compiled;
+}
+
+function compileKeyed<S>(k: Kernel<S>, spec: S, device: GPUDevice): Compiled {
   const key = spec === undefined ? '' : JSON.stringify(spec);
   const id = `${k.name}|${key}`;
   const hit = cache.get(id);
