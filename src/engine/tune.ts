@@ -54,18 +54,22 @@ export function pendingTunes(): number {
 }
 
 /**
- * Times every candidate of every pending shape (wall time of repeated launches between syncs, at
- * least `minMs` per candidate) and keeps the fastest. Returns what it chose, by shape.
+ * Times every candidate of every pending shape and keeps the fastest. The time of a candidate is the
+ * wall time of repeated launches between two syncs, less the time of a sync alone (in Deno a
+ * completion wait alone takes ~11 ms, more than many kernels): launches double until they take
+ * `minMs` beyond that. Returns what it chose, by shape.
  */
 export async function autotune(opts: { minMs?: number; onShape?: (key: string, times: Record<string, number>) => void } = {}): Promise<Record<string, string>> {
-  const minMs = opts.minMs ?? 5;
+  const minMs = opts.minMs ?? 10;
   const out: Record<string, string> = {};
+  if (!pending.size) return out;
+  const base = await syncMs();
   for (const [full, p] of [...pending]) {
     pending.delete(full);
     const trial = p.prepare();
     const times: Record<string, number> = {};
     try {
-      for (const c of p.candidates) times[c] = await timeOf(() => trial.run(c), minMs);
+      for (const c of p.candidates) times[c] = await timeOf(() => trial.run(c), minMs, base);
     } finally {
       trial.dispose();
     }
@@ -77,16 +81,28 @@ export async function autotune(opts: { minMs?: number; onShape?: (key: string, t
   return out;
 }
 
-/** Milliseconds per run of `fn` (after one run that compiles and warms up). */
-async function timeOf(fn: () => void, minMs: number): Promise<number> {
+/** Milliseconds of a sync with nothing to wait for (the median of five). */
+async function syncMs(): Promise<number> {
+  await sync();
+  const t: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    await sync();
+    t.push(performance.now() - t0);
+  }
+  return t.sort((a, b) => a - b)[2];
+}
+
+/** Milliseconds per run of `fn` (after one run that compiles and warms up), less the sync's own `base`. */
+async function timeOf(fn: () => void, minMs: number, base: number): Promise<number> {
   fn();
   await sync();
-  for (let reps = 1; ; reps *= 4) {
+  for (let reps = 1; ; reps *= 2) {
     const t0 = performance.now();
     for (let i = 0; i < reps; i++) fn();
     await sync();
-    const dt = performance.now() - t0;
-    if (dt >= minMs || reps >= 256) return dt / reps;
+    const work = performance.now() - t0 - base;
+    if (work >= minMs || reps >= 1024) return Math.max(work, 1e-6) / reps;
   }
 }
 
