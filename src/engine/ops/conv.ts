@@ -233,19 +233,32 @@ function sumSplits(part: Tensor, out: Tensor, splits: number): void {
  * and skewed ones for few output channels (16, 32 rows) or few output positions. Which is fastest for a shape is measured (tune.ts), with the direct kernel beside them.
  */
 export const GEMM_TILES: Record<string, GemmTile> = {
-  gemm64x64: { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 },
   gemm128x128: { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8 },
   gemm64x128: { bm: 64, bn: 128, bk: 8, tm: 4, tn: 8 },
   gemm128x64: { bm: 128, bn: 64, bk: 8, tm: 8, tn: 4 },
+  gemm64x64: { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 },
   gemm32x64: { bm: 32, bn: 64, bk: 16, tm: 2, tn: 4 },
-  gemm16x64: { bm: 16, bn: 64, bk: 16, tm: 1, tn: 4 },
   gemm64x32: { bm: 64, bn: 32, bk: 16, tm: 4, tn: 2 },
+  gemm16x64: { bm: 16, bn: 64, bk: 16, tm: 1, tn: 4 },
   gemm32x32: { bm: 32, bn: 32, bk: 16, tm: 2, tn: 2 },
 };
 /** Every kernel a conv, convT or weight gradient can run: 'direct' (conv.wgsl.ts, conv_wgrad.wgsl.ts) and the tiles. */
 export const CONV_KERNELS: readonly string[] = ['direct', ...Object.keys(GEMM_TILES)];
-/** What a GPU runs before its shapes are measured (CPU adapters always run 'direct'). */
-const GEMM_DEFAULT = 'gemm64x64';
+/**
+ * What a GPU runs before a shape is measured (or without autotuning; CPU adapters always run
+ * 'direct'): the largest tile, in GEMM_TILES' order, that leaves at most half its rows empty and —
+ * unless split-K makes up the workgroups (the weight gradient) — still gives GEMM_MIN_TILES workgroups.
+ */
+function defaultGemm(rows: number, cols: number, splitK: boolean): string {
+  for (const [name, t] of Object.entries(GEMM_TILES)) {
+    if (rows <= t.bm / 2 && t.bm > 16) continue;
+    if (!splitK && Math.ceil(rows / t.bm) * Math.ceil(cols / t.bn) < GEMM_MIN_TILES) continue;
+    return name;
+  }
+  return 'gemm32x32';
+}
+/** Workgroups a conv's default tile should give at least (one per SM of a large GPU). */
+const GEMM_MIN_TILES = 128;
 /** Workgroups the weight gradient's split-K aims for on GPUs (two per SM of the largest ones). */
 const GEMM_WGRAD_WORKGROUPS = 256;
 
@@ -303,7 +316,8 @@ function convRaw(mode: ConvSpec['mode'], x: Tensor, w: Tensor, b: Tensor | null,
     ? directConvRaw(mode, x, w, b, stride, pad, out, leaky)
     : gemmConvRaw(mode, x, w, b, stride, pad, out, leaky, GEMM_TILES[c]);
   const key = `${mode}|x${x.shape.join('x')}|w${w.shape.join('x')}|y${out.shape.join('x')}|s${stride}p${pad}|b${b ? 1 : 0}|a${leaky}`;
-  const which = choose(key, CONV_KERNELS, cpuAdapter() ? 'direct' : GEMM_DEFAULT,
+  const [N, , OH, OW] = out.shape, S = mode === 'conv' ? 1 : stride;
+  const which = choose(key, CONV_KERNELS, cpuAdapter() ? 'direct' : defaultGemm(out.shape[1], N * Math.ceil(OH / S) * Math.ceil(OW / S), false),
     trial([x.shape, w.shape, b?.shape ?? null, out.shape], (c, [x, w, b, y]) => run(c, x!, w!, b, y!)));
   return run(which, x, w, b, out);
 }
@@ -315,7 +329,7 @@ function wgradRaw(x: Tensor, d: Tensor, kh: number, kw: number, stride: number, 
     ? directWgradRaw(x, d, kh, kw, stride, pad, out)
     : gemmWgradRaw(x, d, kh, kw, stride, pad, out, GEMM_TILES[c]);
   const key = `wgrad|x${x.shape.join('x')}|d${d.shape.join('x')}|k${kh}x${kw}|s${stride}p${pad}`;
-  const which = choose(key, CONV_KERNELS, cpuAdapter() ? 'direct' : GEMM_DEFAULT,
+  const which = choose(key, CONV_KERNELS, cpuAdapter() ? 'direct' : defaultGemm(out.shape[0], out.size / out.shape[0], true),
     trial([x.shape, d.shape, out.shape], (c, [x, d, o]) => run(c, x!, d!, o!)));
   return run(which, x, d, out);
 }
