@@ -1,9 +1,9 @@
 /**
- * @file Scores against the renderer's truth (metrics.ts: counterfactualScores, softIoU, finiteMedian) on
+ * @file Scores against the renderer's truth (metrics.ts: counterfactualScores, softIoU, maskReach, finiteMedian) on
  * hand-made images, and the counterfactuals the synthetic eval set carries (same face, attribute flipped).
  */
 import { describe, it, expect } from 'vitest';
-import { counterfactualScores, softIoU, finiteMedian } from '../../src/sagan/eval/metrics.ts';
+import { counterfactualScores, softIoU, finiteMedian, maskReach } from '../../src/sagan/eval/metrics.ts';
 import { syntheticSet } from '../../src/sagan/eval/data.ts';
 import { scoreBatch, summarize } from '../../src/sagan/eval/evaluate.ts';
 
@@ -46,6 +46,25 @@ describe('counterfactual scores', () => {
     expect(s.closeness[1]).toBeNaN(); // image 1: x* = x in R, nothing to edit
     expect(s.magnitude[1]).toBeNaN();
     expect(() => counterfactualScores(xx, g, t, [1, 0], 2, 2, 2)).toThrow(/region/);
+  });
+
+  it('mask reach: the mask a pixel needs so that an AMN output in (−1, 1) can reach x*', () => {
+    // x = 0 → x* = 1 needs b ≥ 1/(1 − 0) = 1; x = 0 → x* = −0.5 needs b ≥ 0.5; pixel 2 changes by 0.01
+    // (ignored); pixel 3 is outside R.
+    const xx = [0, 0, 0, 0], t = [1, -0.5, 0.01, 1], region = [1, 1, 1, 0];
+    const full = maskReach([1, 1, 1, 0], xx, t, region, 1, 1, 4);
+    expect(full.inRegion[0]).toBe(1);
+    expect(full.short[0]).toBe(0);
+    // b = 0.6 everywhere: enough for −0.5 (0.5), not for 1 (1): half the changing pixels are short.
+    const soft = maskReach([0.6, 0.6, 0.6, 0.6], xx, t, region, 1, 1, 4);
+    expect(soft.inRegion[0]).toBeCloseTo(0.6, 6);
+    expect(soft.short[0]).toBe(0.5);
+    // From x = 0.5 towards −0.5 the step is 1 of the 1.5 tanh allows: b ≥ 2/3.
+    expect(maskReach([0.6], [0.5], [-0.5], [1], 1, 1, 1).short[0]).toBe(1);
+    expect(maskReach([0.7], [0.5], [-0.5], [1], 1, 1, 1).short[0]).toBe(0);
+    // A region without change: NaN, not a score.
+    expect(maskReach([1], [0], [0], [1], 1, 1, 1).inRegion[0]).toBeNaN();
+    expect(() => maskReach([1], [0, 0], [0], [1], 1, 1, 1)).toThrow(/maskReach/);
   });
 
   it('soft IoU and median', () => {

@@ -106,7 +106,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     `closeness = 1 − Σ_R (G − x*)² / Σ_R (x − x*)² (1 exact, 0 no edit, < 0 worse than none; the sharp test for removal, whose answer is unique — for addition the style is a guess, so it is reported, never a bar) and the share above 0.5; ` +
     `PSNR vs truth: G against x* inside R; magnitude = Σ_R (G − x)² / Σ_R (x* − x)² (median; ≈ 1 for a real edit in any style); localisation = Σ_R (G − x)² / Σ (G − x)². ` +
     `success: share the judge classifier assigns the target (a judge can be fooled by a shortcut: read it beside the truth scores); ` +
-    `judge on inputs: its accuracy on the unedited images. Mask IoU: SaGAN's mask ≥ 0.5 vs the ground-truth region; soft IoU Σ min / Σ max of mask and region; n/a without attention or regions. ` +
+    `judge on inputs: its accuracy on the unedited images. Mask IoU: SaGAN's mask ≥ 0.5 vs the ground-truth region; soft IoU Σ min / Σ max of mask and region; mask in region: its mean over the region's changing pixels; region under-masked: the share of them where the mask is below what any AMN output (tanh, in (−1, 1)) would need to reach x* — a soft mask caps the edit; n/a without attention or regions. ` +
     `MAE: mean |Δ|, the absolute change of [−1, 1] pixels between input and edit, PSNR of the mean MSE (peak-to-peak 2). identity L1 = ‖G(x, c_g) − x‖₁, back L1 = ‖G(G(x, t), c_g) − x‖₁ (per-pixel means). ` +
     `Grids: worst rows then best rows; columns input | edited | x* (synthetic) | mask | region | |Δ|×${DIFF_GAIN}.`;
   const judgeLines = [...byAttr.values()].map((j) => {

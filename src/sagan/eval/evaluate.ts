@@ -9,7 +9,8 @@
  *  - truth (synthetic faces, whose renderer knows the counterfactual x* — the same face with the attribute
  *    flipped — and the region R where x and x* differ): closeness 1 − Σ_R (G − x*)² / Σ_R (x − x*)²,
  *    magnitude Σ_R (G − x)² / Σ_R (x* − x)², localisation Σ_R (G − x)² / Σ (G − x)², PSNR against x* in R,
- *    and the soft IoU Σ min(b, R) / Σ max(b, R) of the mask. These cannot be fooled by a judge's blind
+ *    the soft IoU Σ min(b, R) / Σ max(b, R) of the mask, and whether the mask lets the edit reach x* at
+ *    all (its mean over R, and the share of R it holds below what any AMN output would need). These cannot be fooled by a judge's blind
  *    spot: a tint that a classifier takes for glasses is a tiny magnitude and a closeness near 0.
  *    Removal has one right answer (the face under the glasses), so its closeness is the sharp test;
  *    an added attribute's style is a guess, so for additions magnitude and localisation are the measure.
@@ -21,7 +22,7 @@ import type { Generator } from '../model.ts';
 import type { AttributeClassifier } from './classifier.ts';
 import { inBatches, type EvalSet, type NamedBatch } from './data.ts';
 import {
-  maskIoU, meanPerImage, regionChange, l1PerImage, targetMargins, finiteMean, psnrOfMean, counterfactualScores, softIoU, finiteMedian,
+  maskIoU, meanPerImage, regionChange, l1PerImage, targetMargins, finiteMean, psnrOfMean, counterfactualScores, softIoU, finiteMedian, maskReach,
 } from './metrics.ts';
 
 export type Direction = 'add' | 'remove';
@@ -55,6 +56,9 @@ export interface ImageRecord {
   /** MSE of G against x* inside the region. */
   truthMse: number | null;
   maskSoftIoU: number | null;
+  /** Mean mask over the region's changing pixels, and the share of them where the mask is too weak for any AMN output to reach x* (metrics.ts maskReach). */
+  maskInRegion: number | null;
+  maskShort: number | null;
 }
 
 /** Means over a set of images (null where no image has the metric). */
@@ -85,6 +89,8 @@ export interface Summary {
   /** PSNR (dB) against x* inside the region, of the mean MSE. */
   truthPsnr: number | null;
   maskSoftIoU: number | null;
+  maskInRegion: number | null;
+  maskShort: number | null;
 }
 
 /** Share of images whose closeness exceeds this in `closenessAbove`. */
@@ -132,6 +138,7 @@ export function scoreBatch(b: NamedBatch, o: BatchOutputs, size: number, first: 
   const back = l1PerImage(o.back, b.images, n, 3 * hw);
   const cf = b.counterfactuals && b.masks ? counterfactualScores(b.images, o.edited, b.counterfactuals, b.masks, n, 3, hw) : null;
   const soft = o.mask && b.masks ? softIoU(o.mask, b.masks, n, hw) : null;
+  const reach = o.mask && b.masks && b.counterfactuals ? maskReach(o.mask, b.images, b.counterfactuals, b.masks, n, 3, hw) : null;
   const orNull = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? null : v);
   return Array.from({ length: n }, (_, i): ImageRecord => ({
     index: first + i,
@@ -157,6 +164,8 @@ export function scoreBatch(b: NamedBatch, o: BatchOutputs, size: number, first: 
     localisation: orNull(cf?.localisation[i]),
     truthMse: orNull(cf?.mseToTruth[i]),
     maskSoftIoU: orNull(soft?.[i]),
+    maskInRegion: orNull(reach?.inRegion[i]),
+    maskShort: orNull(reach?.short[i]),
   }));
 }
 
@@ -196,6 +205,8 @@ export function summarize(records: readonly ImageRecord[]): Summary {
     localisation: col((r) => r.localisation),
     truthPsnr: psnrCol((r) => r.truthMse),
     maskSoftIoU: col((r) => r.maskSoftIoU),
+    maskInRegion: col((r) => r.maskInRegion),
+    maskShort: col((r) => r.maskShort),
   };
 }
 

@@ -217,6 +217,43 @@ export function counterfactualScores(x: ArrayLike<number>, g: ArrayLike<number>,
   return out;
 }
 
+/**
+ * Whether the attention mask b lets an edit reach x* at all, per image: G = x + b·(AMN − x) with AMN's
+ * output inside tanh's (−1, 1), so a pixel can move towards x* by at most b·|±1 − x|, and reaching x*
+ * needs b ≥ need = max over channels of |x* − x| / |±1 − x| (toward the sign of x* − x). Over the region
+ * R's pixels that change (|x* − x| > 0.05 in some channel): `inRegion` the mean mask, `short` the share
+ * where b < need — pixels that no AMN output can edit all the way, however good.
+ */
+export function maskReach(b: ArrayLike<number>, x: ArrayLike<number>, xs: ArrayLike<number>, region: ArrayLike<number>, n: number, c: number, hw: number): { inRegion: Float32Array; short: Float32Array } {
+  if (b.length !== n * hw || region.length !== n * hw || x.length !== n * c * hw || xs.length !== n * c * hw) {
+    throw new Error(`maskReach: expected ${n}×1×${hw} mask and region and ${n}×${c}×${hw} images, got ${b.length}, ${region.length}, ${x.length}, ${xs.length}`);
+  }
+  const inRegion = new Float32Array(n), short = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let px = 0, sum = 0, under = 0;
+    for (let p = 0; p < hw; p++) {
+      if (region[i * hw + p] < MASK_THRESHOLD) continue;
+      let need = 0, changes = false;
+      for (let ch = 0; ch < c; ch++) {
+        const j = (i * c + ch) * hw + p;
+        const d = xs[j] - x[j];
+        if (Math.abs(d) <= REACH_MIN_CHANGE) continue;
+        changes = true;
+        need = Math.max(need, Math.min(1, Math.abs(d) / Math.max(1e-6, Math.abs((d > 0 ? 1 : -1) - x[j]))));
+      }
+      if (!changes) continue;
+      px++;
+      sum += b[i * hw + p];
+      if (b[i * hw + p] < need) under++;
+    }
+    inRegion[i] = px ? sum / px : NaN;
+    short[i] = px ? under / px : NaN;
+  }
+  return { inRegion, short };
+}
+/** A region pixel counts in maskReach when x* differs from x by more than this in some channel. */
+export const REACH_MIN_CHANGE = 0.05;
+
 /** Soft IoU of mask m and region r (both in [0, 1]) per image: Σ min(m, r) / Σ max(m, r); 1 when both are all zero. */
 export function softIoU(m: ArrayLike<number>, r: ArrayLike<number>, n: number, hw: number): Float32Array {
   if (m.length !== n * hw || r.length !== n * hw) throw new Error(`softIoU: expected ${n}×${hw} values, got ${m.length} and ${r.length}`);

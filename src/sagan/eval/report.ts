@@ -25,6 +25,8 @@ const COLUMNS: [string, (s: Summary) => number | null, number][] = [
   ['mask IoU', (s) => s.maskIoU, 3],
   ['mask soft IoU', (s) => s.maskSoftIoU, 3],
   ['mask mean', (s) => s.maskMean, 3],
+  ['mask in region', (s) => s.maskInRegion, 3],
+  ['region under-masked', (s) => s.maskShort, 3],
   ['closeness', (s) => s.closeness, 3],
   ['closeness > 0.5', (s) => s.closenessAbove, 3],
   ['PSNR vs truth', (s) => s.truthPsnr, 2],
