@@ -144,6 +144,7 @@ export function checkTrainConfig(c: unknown, where: string): TrainConfig {
   if (typeof w !== 'object' || w === null) fail('weights', 'must be an object', w);
   for (const k of Object.keys(PAPER_WEIGHTS)) if (rangeProblem(w![k], { min: 0 })) fail(`weights.${k}`, 'must be a number ≥ 0', w![k]);
   if (w!.clsFake !== undefined && rangeProblem(w!.clsFake, { min: 0 })) fail('weights.clsFake', 'must be a number ≥ 0', w!.clsFake);
+  if (w!.idtMask !== undefined && rangeProblem(w!.idtMask, { min: 0, max: 1 })) fail('weights.idtMask', 'must be a number 0 … 1', w!.idtMask);
   if (o.augment !== undefined && (!Array.isArray(o.augment) || o.augment.some((a) => !AUGMENTS.includes(a)))) {
     fail('augment', `must be a list of ${AUGMENTS.join(', ')}`, o.augment);
   }

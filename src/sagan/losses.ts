@@ -6,7 +6,7 @@
 import {
   Tensor, grad, abs, add, mean, mul, sub, sum, sqrt, reshape, concat, slice, noGrad, tensor, bceWithLogits as bceElementwise,
 } from '../engine/index.ts';
-import type { Generator, Discriminator } from './model.ts';
+import type { Generator, Discriminator, GeneratorOutput } from './model.ts';
 
 export interface LossWeights {
   gp: number;
@@ -21,6 +21,14 @@ export interface LossWeights {
    * and the edits lack, until the edits have it too.
    */
   clsFake?: number;
+  /**
+   * Not in the paper (1 there): how much of the identity term's gradient reaches the attention mask
+   * (0 … 1). The mask never sees c, so ‖G(x, c_g) − x‖₁ = ‖b·(AMN(x, c_g) − x)‖₁ can be lowered by
+   * closing the mask wherever the AMN does not copy x exactly — the thin, high-contrast pixels an edit
+   * must change — and a soft mask caps how far any edit can go (eval: region under-masked). At 0 the
+   * identity term teaches only the AMN to copy.
+   */
+  idtMask?: number;
 }
 /** The paper's weights: λ_gp = 10, attribute 1, dual reconstruction 20, identity 100. */
 export const PAPER_WEIGHTS: LossWeights = { gp: 10, cls: 1, rec: 20, idt: 100 };
@@ -117,6 +125,18 @@ export interface GLoss {
   mask: Tensor | null;
 }
 
+/**
+ * ‖G(x, c_g) − x‖₁ from the second half of a batched G output, = mean |b·(AMN(x, c_g) − x)|, with the
+ * mask's share of its gradient scaled by `maskGrad` (b·s + stop(b)·(1 − s): the same value).
+ */
+function identityTerm(both: GeneratorOutput, real: Tensor, n: number, maskGrad: number): Tensor {
+  const image = slice(both.image, [n], [2 * n]);
+  if (maskGrad === 1 || !both.mask) return l1(image, real);
+  const b = slice(both.mask, [n], [2 * n]);
+  const bScaled = maskGrad === 0 ? b.detach() : add(mul(b, maskGrad), mul(b.detach(), 1 - maskGrad));
+  return mean(abs(mul(bScaled, sub(slice(both.edit, [n], [2 * n]), real))));
+}
+
 /** Generator loss: −mean src(G(x,t)) + BCE(cls(G(x,t)), t) + λ_rec‖G(G(x,t),c_g) − x‖₁ + λ_idt‖G(x,c_g) − x‖₁. */
 export function generatorLoss(G: Generator, D: Discriminator, real: Tensor, cG: Tensor, w: LossWeights = PAPER_WEIGHTS, aug: CriticView = (x) => x): GLoss {
   const t = sub(1, cG);
@@ -130,7 +150,7 @@ export function generatorLoss(G: Generator, D: Discriminator, real: Tensor, cG: 
   const adv = mul(mean(d.src), -1);
   const cls = bceWithLogits(d.cls, t);
   const rec = l1(G.forward(fake, cG).image, real);
-  const idt = l1(slice(both.image, [n], [2 * n]), real);
+  const idt = identityTerm(both, real, n, w.idtMask ?? 1);
   const loss = add(add(add(adv, weighted(cls, w.cls)), weighted(rec, w.rec)), weighted(idt, w.idt));
   return { loss, adv, cls, rec, idt, maskMean: mask ? noGrad(() => mean(mask)) : null, fake, mask };
 }

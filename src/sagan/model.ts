@@ -87,6 +87,8 @@ export interface GeneratorOutput {
   image: Tensor;
   /** The attention mask b [N,1,H,W]; null for the no-attention ablation. */
   mask: Tensor | null;
+  /** AMN(x, c), the edit before the mask blends it in (the image itself without attention). */
+  edit: Tensor;
 }
 
 export class Generator extends Module<[Tensor, Tensor], GeneratorOutput> {
@@ -102,10 +104,10 @@ export class Generator extends Module<[Tensor, Tensor], GeneratorOutput> {
   forward(x: Tensor, c: Tensor): GeneratorOutput {
     checkInput('Generator', x, this.config.size, c);
     const y = this.amn.call(x, c);
-    if (!this.san) return { image: y, mask: null };
+    if (!this.san) return { image: y, mask: null, edit: y };
     const b = this.san.call(x);
     // b·y + (1 − b)·x = x + b·(y − x): one product instead of two.
-    return { image: add(x, mul(b, sub(y, x))), mask: b };
+    return { image: add(x, mul(b, sub(y, x))), mask: b, edit: y };
   }
 }
 

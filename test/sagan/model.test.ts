@@ -5,6 +5,8 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { init, destroyDevice, tensor, readAll, tidy, noGrad, randn, rand, manualSeed } from '../../src/index.ts';
 import { Generator, Discriminator, PAPER_CONFIG } from '../../src/sagan/model.ts';
+import { generatorLoss, PAPER_WEIGHTS } from '../../src/sagan/losses.ts';
+import { grad } from '../../src/index.ts';
 
 beforeAll(async () => { await init(); });
 afterAll(() => destroyDevice());
@@ -55,6 +57,30 @@ describe('SaGAN model', () => {
       expect(img[i]).toBeCloseTo(b * amn[i] + (1 - b) * x[i], 5);
     }
     expect(src.every(Number.isFinite) && cls.every(Number.isFinite)).toBe(true);
+    G.dispose();
+    D.dispose();
+  });
+
+  it('idtMask 0: the same loss, the identity term no longer trains the mask (the AMN gets the same gradient)', async () => {
+    manualSeed(4);
+    const cfg = { size: 16, width: 4, nRes: 1, attention: true };
+    const G = new Generator(cfg), D = new Discriminator(cfg);
+    const run = (w: typeof PAPER_WEIGHTS) => tidy(() => {
+      const x = noGrad(() => rand([2, 3, 16, 16], { seed: 9 }).mul(2).sub(1));
+      const c = tensor([1, 0], [2]);
+      // Only the identity term: adversarial, class and cycle weights zero so the difference is all its own.
+      const g = generatorLoss(G, D, x, c, { ...w, cls: 0, rec: 0, idt: 100 });
+      const loss = g.loss.sub(g.adv);
+      const amnW = G.amn.parameters(), sanW = G.san!.parameters();
+      const grads = grad(loss, [...amnW, ...sanW]);
+      return [loss, grads[0], grads[amnW.length]];
+    });
+    const [paperLoss, paperAmn, paperSan] = await readAll(run(PAPER_WEIGHTS));
+    const [loss, amn, san] = await readAll(run({ ...PAPER_WEIGHTS, idtMask: 0 }));
+    expect(loss[0]).toBeCloseTo(paperLoss[0], 6);
+    for (let i = 0; i < amn.length; i++) expect(amn[i]).toBeCloseTo(paperAmn[i], 6);
+    expect(paperSan.some((v) => Math.abs(v) > 1e-6)).toBe(true);
+    expect(san.every((v) => v === 0)).toBe(true);
     G.dispose();
     D.dispose();
   });

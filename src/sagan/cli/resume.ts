@@ -28,6 +28,9 @@ const MUST_MATCH: Record<string, (c: TrainConfig) => unknown> = {
   'data-count': (c) => c.dataCount,
   'train-count': (c) => c.trainCount ?? 0,
   'cls-fake': (c) => c.weights.clsFake ?? 0,
+  rec: (c) => c.weights.rec,
+  idt: (c) => c.weights.idt,
+  'idt-mask': (c) => c.weights.idtMask ?? 1,
   augment: (c) => (c.augment?.length ? c.augment.join(',') : 'none'),
 };
 

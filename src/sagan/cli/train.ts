@@ -38,7 +38,8 @@ export const TRAIN_FLAGS = {
   'd-warmup': { type: 'int', default: D.dWarmup, ...bounds(RANGES.dWarmup), help: "critic warm-up: D steps on the attribute loss alone before iteration 1 (0: none, as the paper; short runs need ~300)" },
   'cls-fake': { type: 'number', default: 0, min: 0, help: "not in the paper (0): weight of a critic class-head loss that labels edits with their source attribute, BCE(cls(G(x,t)), c) — so the head cannot keep a cheap cue (e.g. the lenses' tint) that the generator learns to paint instead of the attribute" },
   rec: { type: 'number', default: D.weights.rec, min: 0, help: `weight of the dual reconstruction ‖G(G(x,t), c) − x‖₁ (the paper's ${D.weights.rec}); lower it to weaken the cycle's pull to hide the source attribute's style in the edit, which keeps removals from erasing it` },
-  idt: { type: 'number', default: D.weights.idt, min: 0, help: `weight of the identity term ‖G(x, c) − x‖₁ (the paper's ${D.weights.idt}); the mask never sees c, so where the AMN cannot copy x exactly (thin, high-contrast frames) this term holds the mask soft, and a soft mask caps how much an edit can change: lower it to let the mask reach 1` },
+  idt: { type: 'number', default: D.weights.idt, min: 0, help: `weight of the identity term ‖G(x, c) − x‖₁ (the paper's ${D.weights.idt})` },
+  'idt-mask': { type: 'number', default: 1, min: 0, max: 1, help: `not in the paper (1): share of the identity term's gradient that reaches the attention mask. The mask never sees c, so the identity term can be lowered by closing the mask wherever the AMN does not copy x exactly — the thin, high-contrast pixels an edit must change — and a soft mask caps how far any edit goes (sagan eval: region under-masked); 0: the identity term trains only the AMN to copy` },
   augment: { type: 'string', default: 'none', help: `not in the paper (none): differentiable augmentation of every image the critic sees (DiffAugment), comma-separated: ${AUGMENTS.join(', ')}` },
   'decay-from': { type: 'int', default: -1, min: -1, help: 'decay the learning rate linearly to 0 from this iteration (-1: never)' },
   seed: { type: 'int', default: D.seed, ...bounds(RANGES.seed), help: 'seed of weights, batch order and noise' },
@@ -76,7 +77,7 @@ export function configFromFlags(a: TrainArgs): TrainConfig {
     batchSize: a.batch, steps: a.steps, nCritic: a['n-critic'], lrG: a.lr, lrD: a.lr, dWarmup: a['d-warmup'],
     decayFrom: a['decay-from'] < 0 ? Infinity : a['decay-from'], seed: a.seed,
     ...(augment.length ? { augment } : {}),
-    weights: { ...DEFAULT_TRAIN.weights, rec: a.rec, idt: a.idt, ...(a['cls-fake'] > 0 ? { clsFake: a['cls-fake'] } : {}) },
+    weights: { ...DEFAULT_TRAIN.weights, rec: a.rec, idt: a.idt, ...(a['cls-fake'] > 0 ? { clsFake: a['cls-fake'] } : {}), ...(a['idt-mask'] < 1 ? { idtMask: a['idt-mask'] } : {}) },
     logEvery: a['log-every'], sampleEvery: a['sample-every'], checkpointEvery: a['ckpt-every'],
   };
 }
