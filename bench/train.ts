@@ -120,7 +120,9 @@ function table(head: string[], rows: string[][]): string {
 const family = (label: string) => label.split(':')[0];
 
 const info = await init(flag('autotune') ? { autotune: true } : {});
-if (arg('kernel', '')) forceKernel(arg('kernel', ''));
+/** --kernel: one candidate everywhere instead of the chosen ones. */
+const forcedKernel = arg('kernel', '');
+if (forcedKernel) forceKernel(forcedKernel);
 const adapter = info.adapter.description || info.adapter.vendor;
 const results: Result[] = [];
 const selected = CONFIGS.filter((c) => want.includes(c.key));
@@ -155,7 +157,7 @@ console.log(`adapter: ${adapter} (${info.runtime}); ${iters} timed iterations`);
 console.log(table(['config', 'dispatches / iteration', 'ms / iteration (ours)', 'PyTorch', 'ours / PyTorch', 'first iteration'], rows));
 
 const chosen = Object.values(tuningState());
-if (arg('kernel', '')) console.log(`conv kernels: ${arg('kernel', '')} everywhere (--kernel)`);
+if (forcedKernel) console.log(`conv kernels: ${forcedKernel} everywhere (--kernel)`);
 else if (chosen.length) {
   const byKernel = new Map<string, number>();
   for (const k of chosen) byKernel.set(k, (byKernel.get(k) ?? 0) + 1);

@@ -145,6 +145,7 @@ export async function init(opts: InitOptions = {}): Promise<DeviceInfo> {
       const v = (device.limits as unknown as Record<string, unknown>)[k];
       if (typeof v === 'number') limits[k] = v;
     }
+    const cpu = opts.cpu ?? isCpuAdapter(ai, sg);
     const c: Ctx = {
       gpu, adapter, device, errors: [],
       info: {
@@ -153,11 +154,10 @@ export async function init(opts: InitOptions = {}): Promise<DeviceInfo> {
         features: [...adapter.features].map(String).sort(),
         limits,
         subgroupSize: sg,
-        cpu: opts.cpu ?? isCpuAdapter(ai, sg),
-        autotune: false,
+        cpu,
+        autotune: opts.autotune ?? !cpu,
       },
     };
-    c.info.autotune = opts.autotune ?? !c.info.cpu;
     device.addEventListener('uncapturederror', (ev) => {
       c.errors.push((ev as GPUUncapturedErrorEvent).error.message);
     });

@@ -10,7 +10,7 @@
  * bit-for-bit the same on every machine. `forceKernel(name)` makes every op that has a candidate of
  * that name use it (tests run each candidate against the float64 reference this way).
  */
-import { deviceInfo } from './device.ts';
+import { deviceInfo, type DeviceInfo } from './device.ts';
 import { sync } from './queue.ts';
 
 /** Scratch operands of one shape, ready to run any candidate on. */
@@ -28,20 +28,26 @@ const chosen = new Map<string, string>();
 const pending = new Map<string, Pending>();
 let forced: string | null = null;
 
-function adapterKey(): string {
-  const a = deviceInfo().adapter;
-  return [a.vendor, a.architecture, a.device, a.description].join('/');
+/** The adapter part of every key, made once per device (launches ask for it). */
+let adapter: { info: DeviceInfo; key: string } | null = null;
+function adapterKey(info: DeviceInfo): string {
+  if (adapter?.info !== info) {
+    const a = info.adapter;
+    adapter = { info, key: [a.vendor, a.architecture, a.device, a.description].join('/') };
+  }
+  return adapter.key;
 }
 
 /**
- * The kernel to run for `key` (an op and its shape): a forced candidate, the measured winner, or
+ * The kernel to run for the shape `key()` names (an op and its shape; built only where tuning is on,
+ * so that launches on CPU adapters build no string): a forced candidate, the measured winner, or
  * `fallback` (and, where tuning is on, the shape is queued for the next `autotune()`).
  */
-export function choose(key: string, candidates: readonly string[], fallback: string, prepare: () => Trial): string {
+export function choose(key: () => string, candidates: readonly string[], fallback: string, prepare: () => Trial): string {
   if (forced !== null) return candidates.includes(forced) ? forced : fallback;
   const info = deviceInfo();
   if (!info.autotune) return fallback;
-  const full = `${adapterKey()}|${key}`;
+  const full = `${adapterKey(info)}|${key()}`;
   const hit = chosen.get(full);
   if (hit !== undefined && candidates.includes(hit)) return hit;
   if (!pending.has(full)) pending.set(full, { candidates, prepare });

@@ -65,11 +65,11 @@ export function gemmTileValid(t: GemmTile): boolean {
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-/** GEMM sizes per mode: M rows (output channels), and the reduction length K where it is compiled in. */
-export function gemmDims(s: Pick<ConvGemmSpec, 'mode' | 'ci' | 'kh' | 'kw' | 'stride'>): { taps: number; ty: number; tx: number } {
+/** Kernel taps per input channel that reach an output (a convT's parity class: ⌈KH/S⌉ × ⌈KW/S⌉), and their columns. */
+export function gemmTaps(s: Pick<ConvGemmSpec, 'mode' | 'kh' | 'kw' | 'stride'>): { taps: number; tx: number } {
   const ty = s.mode === 'convT' ? Math.ceil(s.kh / s.stride) : s.kh;
   const tx = s.mode === 'convT' ? Math.ceil(s.kw / s.stride) : s.kw;
-  return { taps: ty * tx, ty, tx };
+  return { taps: ty * tx, tx };
 }
 
 export const convGemmKernel = kernel<ConvGemmSpec>('convGemm', (s) => {
@@ -80,7 +80,7 @@ export const convGemmKernel = kernel<ConvGemmSpec>('convGemm', (s) => {
   // Row strides of the tiles in workgroup memory, one word longer than a row: the A tile (and the
   // wgrad's B tile) is written by threads a row apart, which would otherwise all hit one bank.
   const AS = BM + 1, BS = BN + 1;
-  const { taps, tx: TX } = gemmDims(s);
+  const { taps, tx: TX } = gemmTaps(s);
   const QH = Math.ceil(oh / S), QW = Math.ceil(ow / S);
   const HW = h * w, OHW = oh * ow, KK = kh * kw;
   const W = mode === 'wgrad';

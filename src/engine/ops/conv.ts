@@ -22,7 +22,7 @@ import { fmt } from './shape.ts';
 import { cpuAdapter, gpuDevice, subgroupWidth } from '../device.ts';
 import type { Storage } from '../memory.ts';
 import { convWgradKernel, convWgradSumKernel } from '../../kernels/conv_wgrad.wgsl.ts';
-import { convGemmKernel, gemmDims, type GemmTile } from '../../kernels/conv_gemm.wgsl.ts';
+import { convGemmKernel, gemmTaps, type GemmTile } from '../../kernels/conv_gemm.wgsl.ts';
 import { choose, type Trial } from '../tune.ts';
 import { full } from './creation.ts';
 
@@ -268,7 +268,7 @@ function gemmConvRaw(mode: ConvSpec['mode'], x: Tensor, w: Tensor, b: Tensor | n
   const [kh, kw] = w.shape.slice(2);
   const S = mode === 'conv' ? 1 : stride;
   const NC = N * Math.ceil(OH / S) * Math.ceil(OW / S);
-  const K = Ci * gemmDims({ mode, ci: Ci, kh, kw, stride }).taps;
+  const K = Ci * gemmTaps({ mode, kh, kw, stride }).taps;
   const nTiles = Math.ceil(NC / tile.bn);
   const buffers: Record<string, BufferRef> = { a: w.ref, b: x.ref, y: out.ref };
   if (b) buffers.bias = b.ref;
@@ -315,7 +315,7 @@ function convRaw(mode: ConvSpec['mode'], x: Tensor, w: Tensor, b: Tensor | null,
   const run = (c: string, x: Tensor, w: Tensor, b: Tensor | null, out: Tensor) => c === 'direct'
     ? directConvRaw(mode, x, w, b, stride, pad, out, leaky)
     : gemmConvRaw(mode, x, w, b, stride, pad, out, leaky, GEMM_TILES[c]);
-  const key = `${mode}|x${x.shape.join('x')}|w${w.shape.join('x')}|y${out.shape.join('x')}|s${stride}p${pad}|b${b ? 1 : 0}|a${leaky}`;
+  const key = () => `${mode}|x${x.shape.join('x')}|w${w.shape.join('x')}|y${out.shape.join('x')}|s${stride}p${pad}|b${b ? 1 : 0}|a${leaky}`;
   const [N, , OH, OW] = out.shape, S = mode === 'conv' ? 1 : stride;
   const which = choose(key, CONV_KERNELS, cpuAdapter() ? 'direct' : defaultGemm(out.shape[1], N * Math.ceil(OH / S) * Math.ceil(OW / S), false),
     trial([x.shape, w.shape, b?.shape ?? null, out.shape], (c, [x, w, b, y]) => run(c, x!, w!, b, y!)));
@@ -328,7 +328,7 @@ function wgradRaw(x: Tensor, d: Tensor, kh: number, kw: number, stride: number, 
   const run = (c: string, x: Tensor, d: Tensor, out: Tensor) => c === 'direct'
     ? directWgradRaw(x, d, kh, kw, stride, pad, out)
     : gemmWgradRaw(x, d, kh, kw, stride, pad, out, GEMM_TILES[c]);
-  const key = `wgrad|x${x.shape.join('x')}|d${d.shape.join('x')}|k${kh}x${kw}|s${stride}p${pad}`;
+  const key = () => `wgrad|x${x.shape.join('x')}|d${d.shape.join('x')}|k${kh}x${kw}|s${stride}p${pad}`;
   const which = choose(key, CONV_KERNELS, cpuAdapter() ? 'direct' : defaultGemm(out.shape[0], out.size / out.shape[0], true),
     trial([x.shape, d.shape, out.shape], (c, [x, d, o]) => run(c, x!, d!, o!)));
   return run(which, x, d, out);
