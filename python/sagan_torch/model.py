@@ -16,15 +16,16 @@ class ResidualBlock(nn.Module):
         return x + self.main(x)
 
 
-def trunk(in_ch, out_ch, w, n_res, last):
-    """Shared layer list of AMN and SAN: conv7 → 3 × down → residual blocks → 3 × up → conv7 → last."""
+def trunk(in_ch, out_ch, w, n_res, last, down=3):
+    """Shared layer list of AMN and SAN: conv7 → down × (conv4 s2) → residual blocks → down × up → conv7 → last
+    (down: the paper's 3 unless the model config says otherwise, as model.ts)."""
     layers = [nn.Conv2d(in_ch, w, 7, 1, 3), nn.InstanceNorm2d(w), nn.ReLU()]
     c = w
-    for _ in range(3):
+    for _ in range(down):
         layers += [nn.Conv2d(c, c * 2, 4, 2, 1), nn.InstanceNorm2d(c * 2), nn.ReLU()]
         c *= 2
     layers += [ResidualBlock(c) for _ in range(n_res)]
-    for _ in range(3):
+    for _ in range(down):
         layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1), nn.InstanceNorm2d(c // 2), nn.ReLU()]
         c //= 2
     layers += [nn.Conv2d(c, out_ch, 7, 1, 3), last]
@@ -32,9 +33,9 @@ def trunk(in_ch, out_ch, w, n_res, last):
 
 
 class AMN(nn.Module):
-    def __init__(self, w=32, n_res=4):
+    def __init__(self, w=32, n_res=4, down=3):
         super().__init__()
-        self.main = trunk(4, 3, w, n_res, nn.Tanh())
+        self.main = trunk(4, 3, w, n_res, nn.Tanh(), down)
 
     def forward(self, x, c):
         ctile = c.view(-1, 1, 1, 1).expand(-1, 1, x.size(2), x.size(3))
@@ -42,9 +43,9 @@ class AMN(nn.Module):
 
 
 class SAN(nn.Module):
-    def __init__(self, w=32, n_res=4):
+    def __init__(self, w=32, n_res=4, down=3):
         super().__init__()
-        self.main = trunk(3, 1, w, n_res, nn.Sigmoid())
+        self.main = trunk(3, 1, w, n_res, nn.Sigmoid(), down)
 
     def forward(self, x):
         return self.main(x)
@@ -53,10 +54,10 @@ class SAN(nn.Module):
 class Generator(nn.Module):
     """G(x, c) → (image, mask); attention=False is the ablation G = AMN (mask None), as in model.ts."""
 
-    def __init__(self, w=32, n_res=4, attention=True):
+    def __init__(self, w=32, n_res=4, attention=True, down=3):
         super().__init__()
-        self.amn = AMN(w, n_res)
-        self.san = SAN(w, n_res) if attention else None
+        self.amn = AMN(w, n_res, down)
+        self.san = SAN(w, n_res, down) if attention else None
 
     def forward(self, x, c):
         y = self.amn(x, c)
@@ -91,11 +92,14 @@ def init_discriminator(D):
 
 
 def build(model_cfg):
-    """G and D from the checkpoint's model config {size, width, nRes, attention} (the engine's ModelConfig)."""
+    """G and D from the checkpoint's model config {size, width, nRes, attention, down?} (the engine's ModelConfig)."""
     s, w, n = int(model_cfg["size"]), int(model_cfg["width"]), int(model_cfg["nRes"])
+    down = int(model_cfg.get("down", 3))
     if s < 16 or s & (s - 1):
         raise ValueError(f"model: size {s} must be a power of two >= 16")
-    G = Generator(w, n, bool(model_cfg.get("attention", True)))
+    if down < 0 or 2 ** down > s // 2:
+        raise ValueError(f"model: down {down} must be an integer from 0 to {s.bit_length() - 2}")
+    G = Generator(w, n, bool(model_cfg.get("attention", True)), down)
     D = Discriminator(s, w)
     init_discriminator(D)
     return G, D

@@ -40,6 +40,16 @@ class SafetensorsTest(unittest.TestCase):
 
 
 class CheckpointTest(unittest.TestCase):
+    def test_down_stages_follow_the_model_config(self):
+        from sagan_torch.model import build
+        names = lambda cfg: [n for n, _ in build(cfg)[0].named_parameters()]
+        paper, one = names(CONFIG["model"]), names({**CONFIG["model"], "down": 1})
+        self.assertEqual((paper[-2], one[-2]), ("san.main.21.weight", "san.main.9.weight"))  # the last conv7, as model.ts
+        self.assertEqual(len(one), len(paper) - 4 * 4)  # 2 nets × (2 downs + 2 ups) × (conv w, b) fewer
+        with self.assertRaises(ValueError):
+            build({**CONFIG["model"], "down": 4})  # 16 / 2**4 = 1 < 2
+
+
     def test_round_trip_restores_weights_adam_and_position(self):
         t = Trainer(CONFIG)
         x, c = torch.rand(2, 3, 16, 16) * 2 - 1, torch.tensor([1.0, 0.0])

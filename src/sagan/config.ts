@@ -79,7 +79,7 @@ export interface Range {
 
 /** The allowed range of each numeric setting: the CLI flags spread these, the checkpoint loader checks them. */
 export const RANGES = {
-  size: { min: 16, int: true }, width: { min: 1, int: true }, nRes: { min: 0, int: true },
+  size: { min: 16, int: true }, width: { min: 1, int: true }, nRes: { min: 0, int: true }, down: { min: 0, int: true },
   batchSize: { min: 1, int: true }, steps: { min: 1, int: true }, nCritic: { min: 1, int: true },
   lr: { above: 0, max: 1 }, dWarmup: { min: 0, int: true }, seed: { min: 0, max: 2 ** 32 - 1, int: true },
   dataSeed: { min: 0, max: 2 ** 32 - 1, int: true }, dataCount: { min: 1, int: true }, trainCount: { min: 1, int: true },
@@ -125,6 +125,10 @@ export function checkTrainConfig(c: unknown, where: string): TrainConfig {
   for (const [f, r] of [['size', RANGES.size], ['width', RANGES.width], ['nRes', RANGES.nRes]] as const) {
     const p = rangeProblem(m![f], r);
     if (p) fail(`model.${f}`, p, m![f]);
+  }
+  if (m!.down !== undefined) {
+    const p = rangeProblem(m!.down, RANGES.down);
+    if (p) fail('model.down', p, m!.down);
   }
   if (typeof m!.attention !== 'boolean') fail('model.attention', 'must be true or false', m!.attention);
   try {

@@ -22,7 +22,16 @@ export interface ModelConfig {
   nRes: number;
   /** false: the no-attention ablation, G(x, c) = AMN(x, c) (StarGAN-like); no SAN. */
   attention: boolean;
+  /**
+   * Down-sampling stages of AMN and SAN (absent: the paper's 3). Not in the paper's layer list: at
+   * 32² its 3 stages leave a 4×4 bottleneck through which the AMN cannot copy the eyes under a pair of
+   * glasses, and with the mask open a removal repaints them blurred (docs/training-recipes.md).
+   */
+  down?: number;
 }
+
+/** The generator's down-sampling stages: the config's, or the paper's 3. */
+export const downStages = (c: ModelConfig): number => c.down ?? 3;
 
 export const PAPER_CONFIG: ModelConfig = { size: 128, width: 32, nRes: 4, attention: true };
 
@@ -30,6 +39,8 @@ export function checkModelConfig(c: ModelConfig): void {
   if (!Number.isInteger(Math.log2(c.size)) || c.size < 16) throw new Error(`model: size ${c.size} must be a power of two ≥ 16 (the generator halves it 3 times, D down to 2×2)`);
   if (!Number.isInteger(c.width) || c.width < 1) throw new Error(`model: width ${c.width} must be a positive integer`);
   if (!Number.isInteger(c.nRes) || c.nRes < 0) throw new Error(`model: nRes ${c.nRes} must be a non-negative integer`);
+  const d = downStages(c);
+  if (!Number.isInteger(d) || d < 0 || 2 ** d > c.size / 2) throw new Error(`model: down ${d} must be an integer from 0 to ${Math.log2(c.size) - 1} (the bottleneck ${c.size}/2^down must stay ≥ 2×2)`);
 }
 
 /** x + (conv3 → IN → ReLU → conv3 → IN)(x). */
@@ -47,13 +58,13 @@ export class ResidualBlock extends Module {
   }
 }
 
-/** The layer list AMN and SAN share: conv7 → 3 × (conv4 s2) → residual blocks → 3 × (convT4 s2) → conv7 → last. */
-function trunk(inCh: number, outCh: number, w: number, nRes: number, last: Module): Sequential {
+/** The layer list AMN and SAN share: conv7 → down × (conv4 s2) → residual blocks → down × (convT4 s2) → conv7 → last. */
+function trunk(inCh: number, outCh: number, w: number, nRes: number, down: number, last: Module): Sequential {
   const layers: Module[] = [new Conv2d(inCh, w, 7, { padding: 3 }), new InstanceNorm2d(w), new ReLU()];
   let c = w;
-  for (let i = 0; i < 3; i++, c *= 2) layers.push(new Conv2d(c, 2 * c, 4, { stride: 2, padding: 1 }), new InstanceNorm2d(2 * c), new ReLU());
+  for (let i = 0; i < down; i++, c *= 2) layers.push(new Conv2d(c, 2 * c, 4, { stride: 2, padding: 1 }), new InstanceNorm2d(2 * c), new ReLU());
   for (let i = 0; i < nRes; i++) layers.push(new ResidualBlock(c));
-  for (let i = 0; i < 3; i++, c /= 2) layers.push(new ConvTranspose2d(c, c / 2, 4, { stride: 2, padding: 1 }), new InstanceNorm2d(c / 2), new ReLU());
+  for (let i = 0; i < down; i++, c /= 2) layers.push(new ConvTranspose2d(c, c / 2, 4, { stride: 2, padding: 1 }), new InstanceNorm2d(c / 2), new ReLU());
   layers.push(new Conv2d(c, outCh, 7, { padding: 3 }), last);
   return new Sequential(...layers);
 }
@@ -61,9 +72,9 @@ function trunk(inCh: number, outCh: number, w: number, nRes: number, last: Modul
 /** Attribute manipulation network: edits the whole image towards attribute value c ∈ {0, 1}. */
 export class AMN extends Module<[Tensor, Tensor]> {
   readonly main: Sequential;
-  constructor(w: number, nRes: number) {
+  constructor(w: number, nRes: number, down = 3) {
     super();
-    this.main = this.registerModule('main', trunk(4, 3, w, nRes, new Tanh()));
+    this.main = this.registerModule('main', trunk(4, 3, w, nRes, down, new Tanh()));
   }
   /** x [N,3,H,W], c [N] → [N,3,H,W]. */
   forward(x: Tensor, c: Tensor): Tensor {
@@ -74,9 +85,9 @@ export class AMN extends Module<[Tensor, Tensor]> {
 /** Spatial attention network: a soft mask of where the attribute lives; it never sees c. */
 export class SAN extends Module {
   readonly main: Sequential;
-  constructor(w: number, nRes: number) {
+  constructor(w: number, nRes: number, down = 3) {
     super();
-    this.main = this.registerModule('main', trunk(3, 1, w, nRes, new Sigmoid()));
+    this.main = this.registerModule('main', trunk(3, 1, w, nRes, down, new Sigmoid()));
   }
   forward(x: Tensor): Tensor {
     return this.main.call(x);
@@ -97,8 +108,9 @@ export class Generator extends Module<[Tensor, Tensor], GeneratorOutput> {
   constructor(readonly config: ModelConfig) {
     super();
     checkModelConfig(config);
-    this.amn = this.registerModule('amn', new AMN(config.width, config.nRes));
-    this.san = config.attention ? this.registerModule('san', new SAN(config.width, config.nRes)) : null;
+    const down = downStages(config);
+    this.amn = this.registerModule('amn', new AMN(config.width, config.nRes, down));
+    this.san = config.attention ? this.registerModule('san', new SAN(config.width, config.nRes, down)) : null;
   }
   /** G(x, c) = b·AMN(x, c) + (1 − b)·x, b = SAN(x); the ablation returns AMN(x, c). */
   forward(x: Tensor, c: Tensor): GeneratorOutput {

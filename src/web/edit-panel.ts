@@ -97,7 +97,7 @@ export class EditPanel {
     const a = g.attribute.replaceAll('_', ' ');
     $('edit-target-add').textContent = `add ${a}`;
     $('edit-target-remove').textContent = `remove ${a}`;
-    say($('edit-model'), `Model: ${label} — ${a}, ${g.model.size}² (width ${g.model.width}, ${g.model.nRes} res blocks), trained on ${g.data === 'synthetic' ? 'synthetic faces' : `CelebA (${g.data})`}.`, 'ok');
+    say($('edit-model'), `Model: ${label} — ${a}, ${g.model.size}² (width ${g.model.width}, ${g.model.nRes} res blocks${g.model.down !== undefined ? `, ${g.model.down} down-sampling stages` : ''}), trained on ${g.data === 'synthetic' ? 'synthetic faces' : `CelebA (${g.data})`}.`, 'ok');
     this.update();
   }
 

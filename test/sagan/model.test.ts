@@ -37,6 +37,22 @@ describe('SaGAN model', () => {
     D.dispose();
   });
 
+  it('--down sets the generator\'s down-sampling stages: names as the PyTorch port, same image size, bad values refused', async () => {
+    const cfg = { size: 16, width: 4, nRes: 1, attention: true, down: 1 };
+    const G = new Generator(cfg);
+    const g = Object.keys(G.stateDict());
+    expect(g).toContain('amn.main.6.main.0.weight'); // conv7 block, 1 down stage, then the residual block
+    expect(g).toContain('san.main.10.weight'); // the last conv: 6 + 1 residual block + 1·3 up-layers
+    expect(g).not.toContain('san.main.22.weight');
+    // conv7 (4·4·49 + 4) + down (4·8·16 + 8) + res (2·(8·8·9 + 8)) + up (8·4·16 + 4) + conv7 (4·3·49 + 3)
+    expect(G.amn.numParameters()).toBe(788 + 520 + 1168 + 516 + 591);
+    const [y] = await tidy(async () => readAll([noGrad(() => G.call(randn([1, 3, 16, 16]).tanh(), tensor([1], [1]))).image]));
+    expect(y.length).toBe(3 * 16 * 16);
+    G.dispose();
+    expect(() => new Generator({ ...cfg, down: 4 })).toThrow(/down 4 must be an integer from 0 to 3/);
+    expect(new Generator({ ...cfg, down: undefined }).amn.numParameters()).toBe(new Generator({ ...cfg, down: 3 }).amn.numParameters());
+  });
+
   it('computes G(x, c) = b·AMN(x, c) + (1 − b)·x with a mask in [0, 1]', async () => {
     manualSeed(3);
     const cfg = { size: 16, width: 4, nRes: 1, attention: true };

@@ -68,7 +68,7 @@ describe('sagan train: the run folder', () => {
   }, 120_000);
 
   it('--resume refuses another --batch/--lr/--seed/--attr/--data, naming it; --steps and --new-lr change the run, recorded', async () => {
-    for (const [flag, v] of [['batch', '4'], ['lr', '0.001'], ['seed', '7'], ['attr', 'Smiling'], ['data-count', '16']]) {
+    for (const [flag, v] of [['batch', '4'], ['lr', '0.001'], ['seed', '7'], ['attr', 'Smiling'], ['data-count', '16'], ['down', '1']]) {
       expect(await run('train', '--resume', '--out', out, '--quiet', `--${flag}`, v)).toBe(2);
       expect(said()).toContain(`--${flag} ${v} differs from the run being resumed`);
     }
@@ -95,11 +95,16 @@ describe('sagan train: the run folder', () => {
 describe('range checks (one flag table)', () => {
   it.each([
     ['--steps', '0'], ['--steps', '-5'], ['--steps', ''], ['--batch', '0'], ['--batch', '-1'], ['--n-critic', '0'],
-    ['--size', '0'], ['--size', '24'], ['--width', '0'], ['--lr', '0'], ['--lr', '1e30'], ['--log-every', '0'], ['--ckpt-every', '0'],
+    ['--size', '0'], ['--size', '24'], ['--width', '0'], ['--down', '-1'], ['--lr', '0'], ['--lr', '1e30'], ['--log-every', '0'], ['--ckpt-every', '0'],
   ])('train %s %j is a usage error naming the flag', async (flag, v) => {
     expect(() => parseArgs('train', [flag, v], TRAIN_FLAGS)).toThrow(UsageError);
     expect(await run('train', flag, v, '--out', join(dir, 'never'))).toBe(2);
     expect(said()).toContain(flag);
+    expect(existsSync(join(dir, 'never'))).toBe(false);
+  });
+  it('train --down beyond the image size is a usage error naming --down, before anything is written', async () => {
+    expect(await run('train', '--size', '16', '--down', '4', '--out', join(dir, 'never'))).toBe(2);
+    expect(said()).toMatch(/down 4 must be an integer from 0 to 3.*--down/);
     expect(existsSync(join(dir, 'never'))).toBe(false);
   });
   it('other commands check theirs too', async () => {
@@ -140,6 +145,8 @@ describe('NaN and damaged checkpoints', () => {
       [{ rng: '{"seed":"x","offset":0}' }, /'rng\.seed'/], [{ rng: 'garbage' }, /'rng' is not valid JSON/],
       [{ config: JSON.stringify({ ...JSON.parse(good.metadata.config), batchSize: 0 }) }, /'batchSize' must be/],
       [{ config: JSON.stringify({ ...JSON.parse(good.metadata.config), model: { size: 24, width: 2, nRes: 0, attention: true } }) }, /'model'/],
+      [{ config: JSON.stringify({ ...JSON.parse(good.metadata.config), model: { ...model, down: 1.5 } }) }, /'model\.down' must be an integer/],
+      [{ config: JSON.stringify({ ...JSON.parse(good.metadata.config), model: { ...model, down: 4 } }) }, /'model'.*down 4/],
     ];
     for (const [md, re] of cases) expect(() => readCheckpoint(redo(md), 'ck.safetensors')).toThrow(re);
     expect(() => readCheckpoint(redo({ step: 'abc' }), 'ck.safetensors')).toThrow(/^ck\.safetensors: /);

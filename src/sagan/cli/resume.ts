@@ -17,6 +17,7 @@ const MUST_MATCH: Record<string, (c: TrainConfig) => unknown> = {
   size: (c) => c.model.size,
   width: (c) => c.model.width,
   res: (c) => c.model.nRes,
+  down: (c) => c.model.down ?? 3,
   'no-attention': (c) => !c.model.attention,
   batch: (c) => c.batchSize,
   'n-critic': (c) => c.nCritic,

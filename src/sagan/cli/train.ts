@@ -12,6 +12,7 @@ import type { Batch, BatchSource } from '../batches.ts';
 import { Trainer, type LogRecord } from '../trainer.ts';
 import { DEFAULT_TRAIN, SYNTHETIC_SET, RANGES, bounds, configJson, type TrainConfig } from '../config.ts';
 import { readCheckpoint } from '../checkpoint.ts';
+import { checkModelConfig } from '../model.ts';
 import { trainingData } from '../training-data.ts';
 import { SAGAN_ATTRIBUTES } from '../data/attrs.ts';
 import { parseArgs, UsageError, type Flags, type Parsed } from './args.ts';
@@ -30,6 +31,7 @@ export const TRAIN_FLAGS = {
   size: { type: 'int', default: D.model.size, ...bounds(RANGES.size), check: powerOfTwo, help: 'image size (power of two ≥ 16)' },
   width: { type: 'int', default: D.model.width, ...bounds(RANGES.width), help: 'base width w of G and D' },
   res: { type: 'int', default: D.model.nRes, ...bounds(RANGES.nRes), help: 'residual blocks in AMN and SAN' },
+  down: { type: 'int', default: 3, ...bounds(RANGES.down), help: "not in the paper (3): down-sampling stages of AMN and SAN. At 32² the paper's 3 leave a 4×4 bottleneck that blurs what the AMN copies — the eyes under a pair of glasses a removal must restore; 1 or 2 keep them (bottleneck 16² or 8²)" },
   batch: { type: 'int', default: D.batchSize, ...bounds(RANGES.batchSize), help: 'batch size' },
   steps: { type: 'int', default: D.steps, ...bounds(RANGES.steps), help: 'iterations (each: n-critic D steps + 1 G step); with --resume: a new total' },
   'n-critic': { type: 'int', default: D.nCritic, ...bounds(RANGES.nCritic), help: 'D steps per G step' },
@@ -73,7 +75,7 @@ export function configFromFlags(a: TrainArgs): TrainConfig {
     attribute: a.attr, data: a.data,
     ...(a.data === 'synthetic' ? { dataSeed: a['data-seed'], dataCount: a['data-count'] } : {}),
     ...(a.data !== 'synthetic' && a['train-count'] > 0 ? { trainCount: a['train-count'] } : {}),
-    model: { size: a.size, width: a.width, nRes: a.res, attention: !a['no-attention'] },
+    model: { size: a.size, width: a.width, nRes: a.res, attention: !a['no-attention'], ...(a.down !== 3 ? { down: a.down } : {}) },
     batchSize: a.batch, steps: a.steps, nCritic: a['n-critic'], lrG: a.lr, lrD: a.lr, dWarmup: a['d-warmup'],
     decayFrom: a['decay-from'] < 0 ? Infinity : a['decay-from'], seed: a.seed,
     ...(augment.length ? { augment } : {}),
@@ -99,6 +101,11 @@ export async function trainCommand(argv: string[]): Promise<void> {
     resume = { bytes, step: ck.meta.step };
   } else {
     config = configFromFlags(a);
+    try {
+      checkModelConfig(config.model);
+    } catch (e) {
+      throw new UsageError(`train: ${(e as Error).message}. Fix: a smaller --down, or a larger --size.`);
+    }
   }
   const info = await init();
   let d;
@@ -140,7 +147,7 @@ export async function runTraining(s: TrainSetup, o: RunOptions = {}): Promise<Tr
   }
   await writeFileAtomic(`${out}/config.json`, configJson(config, 2) + '\n');
   const m = config.model;
-  console.error(`training SaGAN ${m.size}² w${m.width} res${m.nRes}${m.attention ? '' : ' (no attention)'} on ${config.data}/${config.attribute}, batch ${config.batchSize}, ${config.steps} iterations` +
+  console.error(`training SaGAN ${m.size}² w${m.width} res${m.nRes}${m.down !== undefined ? ` down${m.down}` : ''}${m.attention ? '' : ' (no attention)'} on ${config.data}/${config.attribute}, batch ${config.batchSize}, ${config.steps} iterations` +
     `${o.adapter ? ` — GPU: ${o.adapter}` : ''}; G ${trainer.G.numParameters().toLocaleString('en')} / D ${trainer.D.numParameters().toLocaleString('en')} parameters`);
   const bar = o.quiet ? null : new ProgressBar('train');
   trainer.sink.progress = (p) => {
