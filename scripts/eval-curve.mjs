@@ -28,7 +28,7 @@ for (const arg of args) {
       m.checkpoint.replace(/^.*runs\//, ''), m.step,
       f(remove.closeness), f(remove.closenessAbove, 2), f(add.closeness),
       f(add.magnitude), f(add.localisation), f(remove.magnitude),
-      f(all.maskIoU), f(all.maskSoftIoU), f(all.maskInRegion), f(all.maskShort, 2), f(add.success, 2), f(remove.success, 2), f(all.outsideMae, 4),
+      f(all.maskIoU), f(all.maskSoftIoU), f(all.maskInRegion), f(all.maskShort, 2), f(all.amnCopy), f(add.success, 2), f(remove.success, 2), f(all.outsideMae, 4),
     ]);
     const run = label ?? basename(dirname(m.checkpoint));
     if (!series.has(run)) series.set(run, []);
@@ -36,7 +36,7 @@ for (const arg of args) {
   }
 }
 const head = ['checkpoint', 'step', 'remove closeness', '> 0.5', 'add closeness', 'add magnitude (median)', 'add localisation',
-  'remove magnitude', 'mask IoU', 'soft IoU', 'mask in R', 'R under-masked', 'judge add', 'judge remove', '|Δ| outside'];
+  'remove magnitude', 'mask IoU', 'soft IoU', 'mask in R', 'R under-masked', 'AMN copy |err| R', 'judge add', 'judge remove', '|Δ| outside'];
 console.log(`| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|`);
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 

@@ -83,6 +83,7 @@ describe('per-image scores and summaries', () => {
     mask: Float32Array.from([1, 1, 0, 0, 0.6, 0.6, 0, 0]),
     back: new Float32Array(2 * 3 * hw).fill(0.1),
     identity: new Float32Array(2 * 3 * hw),
+    amnIdentity: edited,
     logits: Float32Array.from([1.5, 0.5]), // image 0 → target 1: success; image 1 → target 0: failure
     inputLogits: Float32Array.from([-1, 2]), // judge right on both inputs
   };
@@ -99,6 +100,8 @@ describe('per-image scores and summaries', () => {
     expect(r1.outsideMae).toBe(0);
     expect(r0.backL1).toBeCloseTo(0.1, 6);
     expect(r0.identityL1).toBe(0);
+    expect(r0.amnCopy).toBeCloseTo(0.2, 6); // |AMN(x, c) − x| inside the region, as insideMae of the same image
+    expect(r1.amnCopy).toBeCloseTo(1, 6);
 
     const s = summarize([r0, r1]);
     expect(s.n).toBe(2);
@@ -114,7 +117,7 @@ describe('per-image scores and summaries', () => {
 
   it('no attention and no regions: mask metrics are null and reported as n/a', () => {
     const recs: ImageRecord[] = scoreBatch({ ...batch, masks: undefined }, { ...outputs, mask: null }, S, 0);
-    expect(recs.every((r) => r.maskIoU === null && r.maskMean === null && r.outsideMae === null && r.insideMae === null)).toBe(true);
+    expect(recs.every((r) => r.maskIoU === null && r.maskMean === null && r.outsideMae === null && r.insideMae === null && r.amnCopy === null)).toBe(true);
     const s = summarize(recs);
     expect([s.maskIoU, s.maskMean, s.outsidePsnr]).toEqual([null, null, null]);
     expect(s.allMae).toBeGreaterThan(0);

@@ -59,6 +59,8 @@ export interface ImageRecord {
   /** Mean mask over the region's changing pixels, and the share of them where the mask is too weak for any AMN output to reach x* (metrics.ts maskReach). */
   maskInRegion: number | null;
   maskShort: number | null;
+  /** Mean |AMN(x, c) − x| inside the region, c the face's own label: how well the AMN copies what an edit keeps (null without regions). */
+  amnCopy: number | null;
 }
 
 /** Means over a set of images (null where no image has the metric). */
@@ -91,6 +93,7 @@ export interface Summary {
   maskSoftIoU: number | null;
   maskInRegion: number | null;
   maskShort: number | null;
+  amnCopy: number | null;
 }
 
 /** Share of images whose closeness exceeds this in `closenessAbove`. */
@@ -103,6 +106,8 @@ export interface BatchOutputs {
   mask: Float32Array | null;
   back: Float32Array;
   identity: Float32Array;
+  /** AMN(x, c) for the face's own label c: the identity pass before the mask. */
+  amnIdentity: Float32Array;
   logits: Float32Array;
   inputLogits: Float32Array;
 }
@@ -116,14 +121,14 @@ export async function runBatch(G: Generator, C: AttributeClassifier, b: NamedBat
     const t = sub(1, cg);
     const e = G.call(x, t);
     const back = G.call(e.image, cg).image;
-    const idt = G.call(x, cg).image;
-    const list: Tensor[] = [e.image, back, idt, C.call(e.image), C.call(x)];
+    const idt = G.call(x, cg);
+    const list: Tensor[] = [e.image, back, idt.image, idt.edit, C.call(e.image), C.call(x)];
     if (e.mask) list.push(e.mask);
     return list;
   }));
-  const [edited, back, identity, logits, inputLogits, mask] = await readAll(outs);
+  const [edited, back, identity, amnIdentity, logits, inputLogits, mask] = await readAll(outs);
   outs.forEach((o) => o.dispose());
-  return { edited, back, identity, logits, inputLogits, mask: mask ?? null };
+  return { edited, back, identity, amnIdentity, logits, inputLogits, mask: mask ?? null };
 }
 
 /** Scores one batch from its outputs (pure CPU). `first` is the index of the batch's first image in the set. */
@@ -139,6 +144,7 @@ export function scoreBatch(b: NamedBatch, o: BatchOutputs, size: number, first: 
   const cf = b.counterfactuals && b.masks ? counterfactualScores(b.images, o.edited, b.counterfactuals, b.masks, n, 3, hw) : null;
   const soft = o.mask && b.masks ? softIoU(o.mask, b.masks, n, hw) : null;
   const reach = o.mask && b.masks && b.counterfactuals ? maskReach(o.mask, b.images, b.counterfactuals, b.masks, n, 3, hw) : null;
+  const copy = b.masks ? regionChange(b.images, o.amnIdentity, b.masks, n, 3, hw).inside.mae : null;
   const orNull = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? null : v);
   return Array.from({ length: n }, (_, i): ImageRecord => ({
     index: first + i,
@@ -166,6 +172,7 @@ export function scoreBatch(b: NamedBatch, o: BatchOutputs, size: number, first: 
     maskSoftIoU: orNull(soft?.[i]),
     maskInRegion: orNull(reach?.inRegion[i]),
     maskShort: orNull(reach?.short[i]),
+    amnCopy: orNull(copy?.[i]),
   }));
 }
 
@@ -207,6 +214,7 @@ export function summarize(records: readonly ImageRecord[]): Summary {
     maskSoftIoU: col((r) => r.maskSoftIoU),
     maskInRegion: col((r) => r.maskInRegion),
     maskShort: col((r) => r.maskShort),
+    amnCopy: col((r) => r.amnCopy),
   };
 }
 

@@ -27,6 +27,7 @@ const COLUMNS: [string, (s: Summary) => number | null, number][] = [
   ['mask mean', (s) => s.maskMean, 3],
   ['mask in region', (s) => s.maskInRegion, 3],
   ['region under-masked', (s) => s.maskShort, 3],
+  ['AMN copy error in region', (s) => s.amnCopy, 3],
   ['closeness', (s) => s.closeness, 3],
   ['closeness > 0.5', (s) => s.closenessAbove, 3],
   ['PSNR vs truth', (s) => s.truthPsnr, 2],
