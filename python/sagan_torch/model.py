@@ -28,18 +28,22 @@ def trunk(in_ch, out_ch, w, n_res, last, down=3):
     for _ in range(down):
         layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1), nn.InstanceNorm2d(c // 2), nn.ReLU()]
         c //= 2
-    layers += [nn.Conv2d(c, out_ch, 7, 1, 3), last]
+    layers += [nn.Conv2d(c, out_ch, 7, 1, 3)] + ([last] if last is not None else [])
     return nn.Sequential(*layers)
 
 
 class AMN(nn.Module):
-    def __init__(self, w=32, n_res=4, down=3):
+    """residual (model config 'residual', not in the paper): tanh(atanh(0.99 x) + f(x, c)), as model.ts."""
+
+    def __init__(self, w=32, n_res=4, down=3, residual=False):
         super().__init__()
-        self.main = trunk(4, 3, w, n_res, nn.Tanh(), down)
+        self.residual = residual
+        self.main = trunk(4, 3, w, n_res, None if residual else nn.Tanh(), down)
 
     def forward(self, x, c):
         ctile = c.view(-1, 1, 1, 1).expand(-1, 1, x.size(2), x.size(3))
-        return self.main(torch.cat([x, ctile], 1))
+        f = self.main(torch.cat([x, ctile], 1))
+        return torch.tanh(torch.atanh(0.99 * x) + f) if self.residual else f
 
 
 class SAN(nn.Module):
@@ -54,9 +58,9 @@ class SAN(nn.Module):
 class Generator(nn.Module):
     """G(x, c) → (image, mask); attention=False is the ablation G = AMN (mask None), as in model.ts."""
 
-    def __init__(self, w=32, n_res=4, attention=True, down=3):
+    def __init__(self, w=32, n_res=4, attention=True, down=3, residual=False):
         super().__init__()
-        self.amn = AMN(w, n_res, down)
+        self.amn = AMN(w, n_res, down, residual)
         self.san = SAN(w, n_res, down) if attention else None
 
     def forward(self, x, c):
@@ -99,7 +103,7 @@ def build(model_cfg):
         raise ValueError(f"model: size {s} must be a power of two >= 16")
     if down < 0 or 2 ** down > s // 2:
         raise ValueError(f"model: down {down} must be an integer from 0 to {s.bit_length() - 2}")
-    G = Generator(w, n, bool(model_cfg.get("attention", True)), down)
+    G = Generator(w, n, bool(model_cfg.get("attention", True)), down, bool(model_cfg.get("residual", False)))
     D = Discriminator(s, w)
     init_discriminator(D)
     return G, D

@@ -31,6 +31,7 @@ def parse(argv):
     a("--width", type=int, default=32, help="base width w of G and D")
     a("--res", type=int, default=4, help="residual blocks in AMN and SAN")
     a("--down", type=int, default=3, help="down-sampling stages of AMN and SAN (the paper's 3; as sagan train --down)")
+    a("--amn-residual", action="store_true", help="the AMN predicts the change, tanh(atanh(0.99 x) + f) (as sagan train --amn-residual)")
     a("--batch", type=int, default=16, help="batch size per process")
     a("--steps", type=int, default=10000, help="iterations (each: n-critic D steps + 1 G step)")
     a("--n-critic", type=int, default=3, help="D steps per G step")
@@ -60,7 +61,7 @@ def main(argv=None):
     config = {
         "attribute": a.attr, "data": a.data,
         "model": {"size": a.size, "width": a.width, "nRes": a.res, "attention": not a.no_attention,
-                  **({"down": a.down} if a.down != 3 else {})},
+                  **({"down": a.down} if a.down != 3 else {}), **({"residual": True} if a.amn_residual else {})},
         "batchSize": a.batch, "steps": a.steps, "nCritic": a.n_critic, "lrG": a.lr, "lrD": a.lr,
         "betas": [0.5, 0.999], "decayFrom": math.inf if a.decay_from < 0 else a.decay_from,
         "weights": PAPER_WEIGHTS, "seed": a.seed, "dWarmup": a.d_warmup,

@@ -49,6 +49,16 @@ class CheckpointTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             build({**CONFIG["model"], "down": 4})  # 16 / 2**4 = 1 < 2
 
+    def test_residual_amn_keeps_the_names_and_copies_when_f_is_zero(self):
+        from sagan_torch.model import build
+        G = build({**CONFIG["model"], "residual": True})[0]
+        self.assertEqual([n for n, _ in G.named_parameters()], [n for n, _ in build(CONFIG["model"])[0].named_parameters()])
+        last = G.amn.main[-1]
+        torch.nn.init.zeros_(last.weight)
+        torch.nn.init.zeros_(last.bias)
+        x = torch.rand(2, 3, 16, 16) * 2 - 1
+        self.assertTrue(torch.allclose(G.amn(x, torch.tensor([1.0, 0.0])), 0.99 * x, atol=1e-6))
+
 
     def test_round_trip_restores_weights_adam_and_position(self):
         t = Trainer(CONFIG)

@@ -131,6 +131,7 @@ export function checkTrainConfig(c: unknown, where: string): TrainConfig {
     if (p) fail('model.down', p, m!.down);
   }
   if (typeof m!.attention !== 'boolean') fail('model.attention', 'must be true or false', m!.attention);
+  if (m!.residual !== undefined && typeof m!.residual !== 'boolean') fail('model.residual', 'must be true or false', m!.residual);
   try {
     checkModelConfig(m as unknown as ModelConfig);
   } catch (e) {

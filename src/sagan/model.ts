@@ -8,7 +8,7 @@
  * Parameter names equal the PyTorch port in scripts/fixtures/sagan_torch.py, so checkpoints interchange.
  */
 import {
-  Tensor, add, concat, mul, sub, reshape,
+  Tensor, add, concat, mul, sub, reshape, log, tanh,
   Module, Sequential, Conv2d, ConvTranspose2d, InstanceNorm2d, ReLU, LeakyReLU, Tanh, Sigmoid, type Init,
 } from '../engine/index.ts';
 import { tileChannel } from './tile.ts';
@@ -28,6 +28,14 @@ export interface ModelConfig {
    * glasses, and with the mask open a removal repaints them blurred (docs/training-recipes.md).
    */
   down?: number;
+  /**
+   * Not in the paper (absent: false): the AMN predicts the change, AMN(x, c) = tanh(atanh(0.99·x) + f(x, c)),
+   * instead of the whole image tanh(f(x, c)). The paper's AMN must rebuild every pixel an open mask lets
+   * through from instance-normalised features — at 32² off by ~0.14–0.2 inside the region even for its own
+   * label (sagan eval: AMN copy error), which a removal paints over the face it should restore.
+   * Same parameters and names as the paper's AMN.
+   */
+  residual?: boolean;
 }
 
 /** The generator's down-sampling stages: the config's, or the paper's 3. */
@@ -40,6 +48,7 @@ export function checkModelConfig(c: ModelConfig): void {
   if (!Number.isInteger(c.width) || c.width < 1) throw new Error(`model: width ${c.width} must be a positive integer`);
   if (!Number.isInteger(c.nRes) || c.nRes < 0) throw new Error(`model: nRes ${c.nRes} must be a non-negative integer`);
   const d = downStages(c);
+  if (c.residual !== undefined && typeof c.residual !== 'boolean') throw new Error(`model: residual must be true or false, got ${String(c.residual)}`);
   if (!Number.isInteger(d) || d < 0 || 2 ** d > c.size / 2) throw new Error(`model: down ${d} must be an integer from 0 to ${Math.log2(c.size) - 1} (the bottleneck ${c.size}/2^down must stay ≥ 2×2)`);
 }
 
@@ -59,26 +68,37 @@ export class ResidualBlock extends Module {
 }
 
 /** The layer list AMN and SAN share: conv7 → down × (conv4 s2) → residual blocks → down × (convT4 s2) → conv7 → last. */
-function trunk(inCh: number, outCh: number, w: number, nRes: number, down: number, last: Module): Sequential {
+function trunk(inCh: number, outCh: number, w: number, nRes: number, down: number, last: Module | null): Sequential {
   const layers: Module[] = [new Conv2d(inCh, w, 7, { padding: 3 }), new InstanceNorm2d(w), new ReLU()];
   let c = w;
   for (let i = 0; i < down; i++, c *= 2) layers.push(new Conv2d(c, 2 * c, 4, { stride: 2, padding: 1 }), new InstanceNorm2d(2 * c), new ReLU());
   for (let i = 0; i < nRes; i++) layers.push(new ResidualBlock(c));
   for (let i = 0; i < down; i++, c /= 2) layers.push(new ConvTranspose2d(c, c / 2, 4, { stride: 2, padding: 1 }), new InstanceNorm2d(c / 2), new ReLU());
-  layers.push(new Conv2d(c, outCh, 7, { padding: 3 }), last);
+  layers.push(new Conv2d(c, outCh, 7, { padding: 3 }));
+  if (last) layers.push(last);
   return new Sequential(...layers);
 }
 
-/** Attribute manipulation network: edits the whole image towards attribute value c ∈ {0, 1}. */
+/** Shrinks x before atanh so that pixels at ±1 stay finite (atanh(±0.99) ≈ ±2.65). */
+const RESIDUAL_SHRINK = 0.99;
+
+/**
+ * Attribute manipulation network: edits the whole image towards attribute value c ∈ {0, 1}; with
+ * `residual`, predicts the change in tanh's pre-activation: tanh(atanh(0.99·x) + f) = 0.99·x when f = 0.
+ */
 export class AMN extends Module<[Tensor, Tensor]> {
   readonly main: Sequential;
-  constructor(w: number, nRes: number, down = 3) {
+  constructor(w: number, nRes: number, down = 3, readonly residual = false) {
     super();
-    this.main = this.registerModule('main', trunk(4, 3, w, nRes, down, new Tanh()));
+    this.main = this.registerModule('main', trunk(4, 3, w, nRes, down, residual ? null : new Tanh()));
   }
   /** x [N,3,H,W], c [N] → [N,3,H,W]. */
   forward(x: Tensor, c: Tensor): Tensor {
-    return this.main.call(concat([x, tileChannel(c, x.shape[2], x.shape[3])], 1));
+    const f = this.main.call(concat([x, tileChannel(c, x.shape[2], x.shape[3])], 1));
+    if (!this.residual) return f;
+    // atanh(u) = ½·(log(1 + u) − log(1 − u)), u = 0.99·x ∈ [−0.99, 0.99].
+    const u = mul(x, RESIDUAL_SHRINK);
+    return tanh(add(mul(sub(log(add(1, u)), log(sub(1, u))), 0.5), f));
   }
 }
 
@@ -109,7 +129,7 @@ export class Generator extends Module<[Tensor, Tensor], GeneratorOutput> {
     super();
     checkModelConfig(config);
     const down = downStages(config);
-    this.amn = this.registerModule('amn', new AMN(config.width, config.nRes, down));
+    this.amn = this.registerModule('amn', new AMN(config.width, config.nRes, down, config.residual ?? false));
     this.san = config.attention ? this.registerModule('san', new SAN(config.width, config.nRes, down)) : null;
   }
   /** G(x, c) = b·AMN(x, c) + (1 − b)·x, b = SAN(x); the ablation returns AMN(x, c). */

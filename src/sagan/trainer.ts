@@ -32,6 +32,8 @@ export interface LogRecord {
   sec_per_iter: number;
 }
 const FIELDS = ['d_loss', 'd_adv', 'gp', 'd_cls', 'g_loss', 'g_adv', 'g_cls', 'rec', 'idt', 'mask_mean'] as const;
+/** Critic warm-up steps between readbacks (each one waits for the GPU; see warmupCritic). */
+const WARMUP_SYNC_EVERY = 25;
 
 /** Training produced NaN or ±Infinity; nothing from that iteration on was logged or saved. */
 export class DivergedError extends Error {}
@@ -117,7 +119,7 @@ export class Trainer {
 
   /**
    * The critic warm-up (config.dWarmup steps of BCE(cls(real), c) on fresh batches); runs once, before
-   * iteration 1. Returns the last step's attribute loss (read back: one readback for the whole warm-up).
+   * iteration 1. Returns the last step's attribute loss (read back; one readback every WARMUP_SYNC_EVERY steps bounds the queue).
    */
   async warmupCritic(onStep?: (i: number, n: number) => void): Promise<number | null> {
     const n = this.config.dWarmup ?? 0;
@@ -135,6 +137,9 @@ export class Trainer {
       });
       last?.dispose();
       last = l;
+      // A readback now and then keeps the CPU from queueing thousands of steps ahead of the GPU: an
+      // unbounded queue grew until Dawn on lavapipe crashed (SIGSEGV) within --d-warmup 3000.
+      if ((i + 1) % WARMUP_SYNC_EVERY === 0 && i + 1 < n) await readAll([l]);
       onStep?.(i + 1, n);
     }
     this.warmedUp = true;

@@ -53,6 +53,26 @@ describe('SaGAN model', () => {
     expect(new Generator({ ...cfg, down: undefined }).amn.numParameters()).toBe(new Generator({ ...cfg, down: 3 }).amn.numParameters());
   });
 
+  it('a residual AMN (--amn-residual) has the paper AMN\'s parameters and predicts the change: f = 0 keeps 0.99·x', async () => {
+    const cfg = { size: 16, width: 4, nRes: 1, attention: true, down: 2 };
+    const plain = new Generator(cfg), res = new Generator({ ...cfg, residual: true });
+    const names = (g: Generator) => Object.entries(g.stateDict()).map(([k, v]) => `${k}:${v.shape.join('x')}`);
+    expect(names(res)).toEqual(names(plain));
+    const last = Object.keys(res.amn.stateDict()).filter((k) => k.startsWith('main.')).slice(-2); // the last conv7
+    res.amn.loadStateDict(Object.fromEntries(last.map((k) => {
+      const shape = res.amn.stateDict()[k].shape;
+      return [k, { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }];
+    })), { strict: false });
+    const [x, y] = await tidy(async () => {
+      const x = noGrad(() => randn([2, 3, 16, 16]).tanh());
+      return readAll([x, noGrad(() => res.amn.call(x, tensor([1, 0], [2])))]);
+    });
+    for (let i = 0; i < x.length; i++) expect(y[i]).toBeCloseTo(0.99 * x[i], 5);
+    expect(() => new Generator({ ...cfg, residual: 1 as unknown as boolean })).toThrow(/residual must be true or false/);
+    plain.dispose();
+    res.dispose();
+  });
+
   it('computes G(x, c) = b·AMN(x, c) + (1 − b)·x with a mask in [0, 1]', async () => {
     manualSeed(3);
     const cfg = { size: 16, width: 4, nRes: 1, attention: true };

@@ -4,7 +4,7 @@
  * of an uninterrupted one; a checkpoint for another model is refused with a clear error.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { init, destroyDevice, memory, readAll } from '../../src/index.ts';
+import { init, destroyDevice, memory, readAll, counters } from '../../src/index.ts';
 import { Trainer, DEFAULT_TRAIN, type TrainConfig, type LogRecord } from '../../src/sagan/trainer.ts';
 import { syntheticSource } from '../../src/sagan/batches.ts';
 import { readCheckpoint } from '../../src/sagan/checkpoint.ts';
@@ -35,6 +35,15 @@ function dispose(t: Trainer): void {
 }
 
 describe('Trainer', () => {
+  it('the critic warm-up reads back every 25 steps, so the CPU cannot queue a long warm-up unboundedly ahead of the GPU', async () => {
+    const t = new Trainer({ ...config, dWarmup: 60 }, data(), null, {});
+    const before = counters.readbacks;
+    const last = await t.warmupCritic();
+    expect(counters.readbacks - before).toBe(3); // after steps 25 and 50, and the last loss
+    expect(Number.isFinite(last)).toBe(true);
+    dispose(t);
+  }, 60_000);
+
   it('resumes exactly: 2 + 2 iterations through a checkpoint equal 4 uninterrupted', async () => {
     const full = await run(4);
     expect(full.logs.map((l) => l.step)).toEqual([1, 2, 3, 4]);

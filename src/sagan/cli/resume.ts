@@ -18,6 +18,7 @@ const MUST_MATCH: Record<string, (c: TrainConfig) => unknown> = {
   width: (c) => c.model.width,
   res: (c) => c.model.nRes,
   down: (c) => c.model.down ?? 3,
+  'amn-residual': (c) => c.model.residual ?? false,
   'no-attention': (c) => !c.model.attention,
   batch: (c) => c.batchSize,
   'n-critic': (c) => c.nCritic,
