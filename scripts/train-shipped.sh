@@ -5,12 +5,15 @@
 # sitting on another machine resumes where this one stopped). Judges: training/judges/<Attr>/ (committed;
 # trained again into runs/judge-<Attr>/ if missing). Candidates go to runs/candidates/<name>-<step>.safetensors;
 # promoting one is a deliberate `cp` to models/<name>.safetensors plus a models/README.md entry — this
-# script never overwrites a shipped model (the shipped Eyeglasses came from an H200 run, scripts/gpu/).
+# script never overwrites a shipped model.
 #   bash scripts/train-shipped.sh                      # all four, to STEPS (default 6000) each
 #   STEPS=1000 bash scripts/train-shipped.sh Eyeglasses Smiling
 #   EXPORT_ONLY=1 bash scripts/train-shipped.sh       # export + score what the runs have now
-# Each attribute: 32², width 16, 2 residual blocks, batch 8, critic warm-up 300, lr 1e-3 decaying to 0
-# from 4000, --cls-fake 1 (the critic's class head also labels edits with their source attribute).
+# Each attribute: 32², width 16, 2 residual blocks, batch 8, lr 1e-3 decaying to 0 from 4000, --cls-fake 1
+# (the critic's class head also labels edits with their source attribute), --idt-mask 0 and --down 1;
+# Eyeglasses (training/eyeglasses-down1, its shipped run) with a 300-step critic warm-up, the others with
+# --amn-residual and a 3,000-step warm-up (training/smiling-res-down1 is Smiling's shipped run; the
+# mouth and beard runs start fresh). docs/training-recipes.md says why each flag.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEPS=${STEPS:-6000}
@@ -19,13 +22,18 @@ node scripts/build.mjs > /dev/null
 mkdir -p runs/candidates
 for A in ${*:-Eyeglasses Smiling Mouth_Slightly_Open No_Beard}; do
   n=$(echo "$A" | tr 'A-Z_' 'a-z-')
-  run=training/$n
+  case $A in
+    Eyeglasses) run=training/eyeglasses-down1 gen="--d-warmup 300" ;;
+    Smiling) run=training/smiling-res-down1 gen="--amn-residual --d-warmup 3000" ;;
+    *) run=training/$n-res-down1 gen="--amn-residual --d-warmup 3000" ;;
+  esac
   if [ "${EXPORT_ONLY:-0}" != 1 ]; then
     if [ -f "$run/checkpoint.safetensors" ]; then
       $CLI train --out "$run" --resume --steps "$STEPS" --quiet
     else
-      $CLI train --attr "$A" --size 32 --width 16 --res 2 --batch 8 --d-warmup 300 --lr 1e-3 --steps "$STEPS" \
-        --decay-from 4000 --cls-fake 1 --ckpt-every 100 --sample-every 250 --quiet --out "$run"
+      # shellcheck disable=SC2086
+      $CLI train --attr "$A" --size 32 --width 16 --res 2 --batch 8 --lr 1e-3 --steps "$STEPS" --decay-from 4000 \
+        --cls-fake 1 --idt-mask 0 --down 1 --seed 2 $gen --ckpt-every 100 --sample-every 250 --quiet --out "$run"
     fi
   fi
   step=$(node -e 'const b=require("fs").readFileSync(process.argv[1]);const n=Number(b.readBigUInt64LE(0));console.log(JSON.parse(b.subarray(8,8+n)).__metadata__.step)' "$run/checkpoint.safetensors")
