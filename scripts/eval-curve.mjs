@@ -36,7 +36,7 @@ for (const arg of args) {
   }
 }
 const head = ['checkpoint', 'step', 'remove closeness', '> 0.5', 'add closeness', 'add magnitude (median)', 'add localisation',
-  'remove magnitude', 'mask IoU', 'soft IoU', 'mask in R', 'R under-masked', 'AMN copy |err| R', 'judge add', 'judge remove', '|Δ| outside'];
+  'remove magnitude', 'mask IoU', 'soft IoU', 'mask in R', 'R under-masked', 'AMN copy \\|err\\| in R', 'judge add', 'judge remove', '\\|Δ\\| outside'];
 console.log(`| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|`);
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 
