@@ -44,11 +44,11 @@ export const downStages = (c: ModelConfig): number => c.down ?? 3;
 export const PAPER_CONFIG: ModelConfig = { size: 128, width: 32, nRes: 4, attention: true };
 
 export function checkModelConfig(c: ModelConfig): void {
-  if (!Number.isInteger(Math.log2(c.size)) || c.size < 16) throw new Error(`model: size ${c.size} must be a power of two ≥ 16 (the generator halves it 3 times, D down to 2×2)`);
+  if (!Number.isInteger(Math.log2(c.size)) || c.size < 16) throw new Error(`model: size ${c.size} must be a power of two ≥ 16 (D halves it down to 2×2)`);
   if (!Number.isInteger(c.width) || c.width < 1) throw new Error(`model: width ${c.width} must be a positive integer`);
   if (!Number.isInteger(c.nRes) || c.nRes < 0) throw new Error(`model: nRes ${c.nRes} must be a non-negative integer`);
-  const d = downStages(c);
   if (c.residual !== undefined && typeof c.residual !== 'boolean') throw new Error(`model: residual must be true or false, got ${String(c.residual)}`);
+  const d = downStages(c);
   if (!Number.isInteger(d) || d < 0 || 2 ** d > c.size / 2) throw new Error(`model: down ${d} must be an integer from 0 to ${Math.log2(c.size) - 1} (the bottleneck ${c.size}/2^down must stay ≥ 2×2)`);
 }
 

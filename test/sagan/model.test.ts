@@ -61,7 +61,7 @@ describe('SaGAN model', () => {
     const last = Object.keys(res.amn.stateDict()).filter((k) => k.startsWith('main.')).slice(-2); // the last conv7
     res.amn.loadStateDict(Object.fromEntries(last.map((k) => {
       const shape = res.amn.stateDict()[k].shape;
-      return [k, { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }];
+      return [k, { dtype: 'F32' as const, shape: [...shape], data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }];
     })), { strict: false });
     const [x, y] = await tidy(async () => {
       const x = noGrad(() => randn([2, 3, 16, 16]).tanh());
