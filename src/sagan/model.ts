@@ -38,8 +38,11 @@ export interface ModelConfig {
   residual?: boolean;
 }
 
-/** The generator's down-sampling stages: the config's, or the paper's 3. */
-export const downStages = (c: ModelConfig): number => c.down ?? 3;
+/** The paper's down-sampling stages of AMN and SAN. */
+export const PAPER_DOWN = 3;
+
+/** The generator's down-sampling stages: the config's, or the paper's. */
+export const downStages = (c: ModelConfig): number => c.down ?? PAPER_DOWN;
 
 export const PAPER_CONFIG: ModelConfig = { size: 128, width: 32, nRes: 4, attention: true };
 
@@ -88,7 +91,7 @@ const RESIDUAL_SHRINK = 0.99;
  */
 export class AMN extends Module<[Tensor, Tensor]> {
   readonly main: Sequential;
-  constructor(w: number, nRes: number, down = 3, readonly residual = false) {
+  constructor(w: number, nRes: number, down = PAPER_DOWN, readonly residual = false) {
     super();
     this.main = this.registerModule('main', trunk(4, 3, w, nRes, down, residual ? null : new Tanh()));
   }
@@ -105,7 +108,7 @@ export class AMN extends Module<[Tensor, Tensor]> {
 /** Spatial attention network: a soft mask of where the attribute lives; it never sees c. */
 export class SAN extends Module {
   readonly main: Sequential;
-  constructor(w: number, nRes: number, down = 3) {
+  constructor(w: number, nRes: number, down = PAPER_DOWN) {
     super();
     this.main = this.registerModule('main', trunk(3, 1, w, nRes, down, new Sigmoid()));
   }

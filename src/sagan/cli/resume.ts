@@ -9,6 +9,7 @@ import type { TrainConfig, ConfigChange } from '../config.ts';
 import { UsageError } from './args.ts';
 import type { TrainArgs } from './train.ts';
 import { parseAugmentPolicy, type Augment } from '../augment.ts';
+import { downStages } from '../model.ts';
 
 /** Flags that must match the run, and how each reads its value from a config. */
 const MUST_MATCH: Record<string, (c: TrainConfig) => unknown> = {
@@ -17,7 +18,7 @@ const MUST_MATCH: Record<string, (c: TrainConfig) => unknown> = {
   size: (c) => c.model.size,
   width: (c) => c.model.width,
   res: (c) => c.model.nRes,
-  down: (c) => c.model.down ?? 3,
+  down: (c) => downStages(c.model),
   'amn-residual': (c) => c.model.residual ?? false,
   'no-attention': (c) => !c.model.attention,
   batch: (c) => c.batchSize,

@@ -12,7 +12,7 @@ import type { Batch, BatchSource } from '../batches.ts';
 import { Trainer, type LogRecord } from '../trainer.ts';
 import { DEFAULT_TRAIN, SYNTHETIC_SET, RANGES, bounds, configJson, type TrainConfig } from '../config.ts';
 import { readCheckpoint } from '../checkpoint.ts';
-import { checkModelConfig } from '../model.ts';
+import { checkModelConfig, PAPER_DOWN } from '../model.ts';
 import { trainingData } from '../training-data.ts';
 import { SAGAN_ATTRIBUTES } from '../data/attrs.ts';
 import { parseArgs, UsageError, type Flags, type Parsed } from './args.ts';
@@ -31,7 +31,7 @@ export const TRAIN_FLAGS = {
   size: { type: 'int', default: D.model.size, ...bounds(RANGES.size), check: powerOfTwo, help: 'image size (power of two ≥ 16)' },
   width: { type: 'int', default: D.model.width, ...bounds(RANGES.width), help: 'base width w of G and D' },
   res: { type: 'int', default: D.model.nRes, ...bounds(RANGES.nRes), help: 'residual blocks in AMN and SAN' },
-  down: { type: 'int', default: 3, ...bounds(RANGES.down), help: "not in the paper (3): down-sampling stages of AMN and SAN. At 32² the paper's 3 leave a 4×4 bottleneck that blurs what the AMN copies — the eyes under a pair of glasses a removal must restore; 1 or 2 keep them (bottleneck 16² or 8²)" },
+  down: { type: 'int', default: PAPER_DOWN, ...bounds(RANGES.down), help: "not in the paper (3): down-sampling stages of AMN and SAN. At 32² the paper's 3 leave a 4×4 bottleneck that blurs what the AMN copies — the eyes under a pair of glasses a removal must restore; 1 or 2 keep them (bottleneck 16² or 8²)" },
   'amn-residual': { type: 'boolean', default: false, help: "not in the paper: the AMN predicts the change, tanh(atanh(0.99·x) + f(x, c)), not the whole image — the paper's AMN rebuilds every pixel from instance-normalised features and at 32² misses by ~0.15–0.2 inside the region even when asked to keep it (sagan eval: AMN copy error), which an open mask paints over the face a removal should restore" },
   batch: { type: 'int', default: D.batchSize, ...bounds(RANGES.batchSize), help: 'batch size' },
   steps: { type: 'int', default: D.steps, ...bounds(RANGES.steps), help: 'iterations (each: n-critic D steps + 1 G step); with --resume: a new total' },
@@ -76,7 +76,7 @@ export function configFromFlags(a: TrainArgs): TrainConfig {
     attribute: a.attr, data: a.data,
     ...(a.data === 'synthetic' ? { dataSeed: a['data-seed'], dataCount: a['data-count'] } : {}),
     ...(a.data !== 'synthetic' && a['train-count'] > 0 ? { trainCount: a['train-count'] } : {}),
-    model: { size: a.size, width: a.width, nRes: a.res, attention: !a['no-attention'], ...(a.down !== 3 ? { down: a.down } : {}), ...(a['amn-residual'] ? { residual: true } : {}) },
+    model: { size: a.size, width: a.width, nRes: a.res, attention: !a['no-attention'], ...(a.down !== PAPER_DOWN ? { down: a.down } : {}), ...(a['amn-residual'] ? { residual: true } : {}) },
     batchSize: a.batch, steps: a.steps, nCritic: a['n-critic'], lrG: a.lr, lrD: a.lr, dWarmup: a['d-warmup'],
     decayFrom: a['decay-from'] < 0 ? Infinity : a['decay-from'], seed: a.seed,
     ...(augment.length ? { augment } : {}),
