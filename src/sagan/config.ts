@@ -12,11 +12,11 @@ import { AUGMENTS, type Augment } from './augment.ts';
 /** The synthetic face set every command defaults to: faces 0 … count−1 of this seed train; the next ones are held out. */
 export const SYNTHETIC_SET = { seed: 2018, count: 4000 } as const;
 
-/** A deliberate change made when resuming (`--steps`, `--new-lr`), kept in the config and printed. */
+/** A deliberate change made when resuming (`--steps`, `--new-lr`, `--decay-from`; −1: never), kept in the config and printed. */
 export interface ConfigChange {
   /** The iteration the run was resumed at. */
   step: number;
-  field: 'steps' | 'lr';
+  field: 'steps' | 'lr' | 'decayFrom';
   from: number;
   to: number;
 }

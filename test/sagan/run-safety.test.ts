@@ -90,6 +90,21 @@ describe('sagan train: the run folder', () => {
     expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(cutLog('{"step":1}\n{"step":2}\n{"step":1}\n{"step":3}\n{"st', 2)).toBe('{"step":1}\n{"step":2}\n');
   }, 120_000);
+
+  it('--decay-from on a resume starts a decay here or later (recorded); one that would make the learning rate jump is refused', async () => {
+    const config = () => JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    const before = readFileSync(join(out, 'config.json'), 'utf8');
+    expect(await run('train', '--resume', '--out', out, '--quiet', '--steps', '7', '--decay-from', '3')).toBe(2); // the run is at 5
+    expect(said()).toMatch(/--decay-from 3: it would start before the iteration the run is at \(5\).*Fix: give a value ≥ 5/);
+    expect(readFileSync(join(out, 'config.json'), 'utf8')).toBe(before);
+    expect(await run('train', '--resume', '--out', out, '--quiet', '--steps', '7', '--decay-from', '5')).toBe(0);
+    expect(config().changes.at(-1)).toEqual({ step: 5, field: 'decayFrom', from: -1, to: 5 });
+    expect(config().decayFrom).toBe(5);
+    const lrs = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.step > 5).map((r) => r.lr);
+    expect(lrs).toEqual([1e-4 * (7 - 5) / 2, 1e-4 * (7 - 6) / 2]); // linear from 5 to 0 at 7 (lr set before each step's update)
+    expect(await run('train', '--resume', '--out', out, '--quiet', '--steps', '9', '--decay-from', '8')).toBe(2);
+    expect(said()).toMatch(/the run's decay already started at 5/);
+  }, 120_000);
 });
 
 describe('range checks (one flag table)', () => {

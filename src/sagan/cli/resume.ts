@@ -1,8 +1,10 @@
 /**
  * @file What `sagan train --resume` continues with: the run's own config (from its checkpoint), never
  * silently another. A flag given on the command line must agree with the run (`--batch 8` on a batch-4
- * run is refused, naming the flag); flags not given take the run's values. Two deliberate changes are
- * allowed, and recorded in the config's `changes`: a new total `--steps`, and `--new-lr`. Output
+ * run is refused, naming the flag); flags not given take the run's values. Three deliberate changes are
+ * allowed, and recorded in the config's `changes`: a new total `--steps`, `--new-lr`, and `--decay-from`
+ * (a decay that starts here or later, so the learning rate never jumps — e.g. to settle a run that
+ * oscillates between snapshots, branched from its best one). Output
  * cadence (--log-every, --sample-every, --ckpt-every) may change freely: it does not change the result.
  */
 import type { TrainConfig, ConfigChange } from '../config.ts';
@@ -25,7 +27,6 @@ const MUST_MATCH: Record<string, (c: TrainConfig) => unknown> = {
   'n-critic': (c) => c.nCritic,
   lr: (c) => c.lrG,
   'd-warmup': (c) => c.dWarmup ?? 0,
-  'decay-from': (c) => (Number.isFinite(c.decayFrom) ? c.decayFrom : -1),
   seed: (c) => c.seed,
   'data-seed': (c) => c.dataSeed,
   'data-count': (c) => c.dataCount,
@@ -60,6 +61,19 @@ export function resumedConfig(run: TrainConfig, step: number, a: TrainArgs, wher
   if (a._given.has('new-lr') && a['new-lr'] > 0 && a['new-lr'] !== run.lrG) {
     change('lr', run.lrG, a['new-lr']);
     c.lrG = c.lrD = a['new-lr'];
+  }
+  const decay = (d: number) => (Number.isFinite(d) ? d : -1);
+  if (a._given.has('decay-from') && a['decay-from'] !== decay(run.decayFrom)) {
+    const to = a['decay-from'] < 0 ? Infinity : a['decay-from'];
+    // Only a decay that has not started yet may move, and only to here or later: the learning rate
+    // at this iteration stays what the run had, so the change starts smoothly.
+    if (run.decayFrom < step || to < step) {
+      const why = run.decayFrom < step ? `the run's decay already started at ${run.decayFrom}` : `it would start before the iteration the run is at (${step})`;
+      throw new UsageError(`train: --decay-from ${a['decay-from']}: ${why}, ${where}, and the learning rate would jump. ` +
+        `Fix: give a value ≥ ${step}${run.decayFrom < step ? ' on a run whose decay has not started' : ''}, or drop --decay-from.`);
+    }
+    change('decayFrom', decay(run.decayFrom), a['decay-from'] < 0 ? -1 : a['decay-from']);
+    c.decayFrom = to;
   }
   if (a._given.has('log-every')) c.logEvery = a['log-every'];
   if (a._given.has('sample-every')) c.sampleEvery = a['sample-every'];
