@@ -48,15 +48,16 @@ def save(path, G, D, optG, optD, step, config, rng, batches):
 
 
 def read(path):
-    """→ {'meta': {step, config, rng, batches}, 'parts': {'G': {...}, 'D', 'optG', 'optD'}, 'groups': {...}}."""
+    """→ {'meta': {step, config, rng, batches}, 'parts': {'G': {...}, 'D', 'optG', 'optD', 'Gema'}, 'groups': {...}}
+    (Gema: the engine's average of G's weights, `sagan train --g-ema`; empty without one)."""
     tensors, md = load_file(path)
     if md.get("format") != FORMAT:
         raise ValueError(f"{path}: not a sagan-webgpu checkpoint (metadata format {md.get('format')!r}, expected {FORMAT!r})")
-    parts = {"G": {}, "D": {}, "optG": {}, "optD": {}}
+    parts = {"G": {}, "D": {}, "optG": {}, "optD": {}, "Gema": {}}
     for k, v in tensors.items():
         p, _, rest = k.partition(".")
         if p not in parts:
-            raise ValueError(f"{path}: unexpected tensor '{k}' (expected G., D., optG. or optD. prefixes)")
+            raise ValueError(f"{path}: unexpected tensor '{k}' (expected G., D., optG., optD. or Gema. prefixes)")
         parts[p][rest] = v
     cfg = json.loads(md["config"])
     if cfg.get("decayFrom") is None:

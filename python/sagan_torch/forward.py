@@ -19,7 +19,9 @@ def main(argv=None):
     a = p.parse_args(argv)
     ck = ckpt.read(a.ckpt)
     G, _ = build(ck["meta"]["config"]["model"])
-    ckpt.load_weights(G, ck["parts"]["G"], f"{a.ckpt}: G")
+    # As the engine's edit: a run that keeps an average of G's weights (--g-ema) edits with it.
+    which = "Gema" if ck["parts"]["Gema"] else "G"
+    ckpt.load_weights(G, ck["parts"][which], f"{a.ckpt}: {which}")
     inp, _ = load_file(a.input)
     with torch.no_grad():
         edited, mask = G.eval()(inp["x"], inp["target"])

@@ -81,6 +81,9 @@ class Trainer:
         got = ck["meta"]["config"]["model"]
         if got != self.config["model"]:
             raise ValueError(f"{path}: model config {got} differs from this run's {self.config['model']}")
+        if ck["meta"]["config"].get("gEma"):
+            raise ValueError(f"{path}: the run keeps an average of G's weights (sagan train --g-ema), which this twin does not; "
+                             "continue it with the engine (sagan train --resume)")
         ckpt.load_weights(self.G, {k: v.to(self.device) for k, v in ck["parts"]["G"].items()}, f"{path}: G")
         ckpt.load_weights(self.D, {k: v.to(self.device) for k, v in ck["parts"]["D"].items()}, f"{path}: D")
         if "optG" not in ck["groups"] or "optD" not in ck["groups"]:

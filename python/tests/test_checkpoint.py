@@ -83,6 +83,22 @@ class CheckpointTest(unittest.TestCase):
         b = u.iteration([(x, c)], [torch.tensor([0.5, 0.5])])
         self.assertEqual(a, b)
 
+    def test_an_engine_average_of_g_is_read_and_a_run_keeping_one_is_not_resumed_here(self):
+        t = Trainer(CONFIG)
+        with tempfile.TemporaryDirectory() as d:
+            p = os.path.join(d, "c.safetensors")
+            t.save(p)
+            with open(p, "rb") as f:
+                tensors, md = parse(f.read())
+            tensors.update({f"Gema.{k[2:]}": v * 2 for k, v in tensors.items() if k.startswith("G.")})
+            md["config"] = json.dumps({**json.loads(md["config"]), "gEma": 0.995})
+            with open(p, "wb") as f:
+                f.write(serialize(tensors, md))
+            ck = ckpt.read(p)
+            self.assertEqual(sorted(ck["parts"]["Gema"]), sorted(ck["parts"]["G"]))
+            with self.assertRaisesRegex(ValueError, "keeps an average of G's weights"):
+                Trainer(CONFIG).resume(p)
+
 
 class RngTest(unittest.TestCase):
     def test_mulberry32_and_hash_are_32_bit_and_deterministic(self):

@@ -19,6 +19,7 @@ export {
   Module, Sequential, Linear, Conv2d, ConvTranspose2d, InstanceNorm2d, LeakyReLU, ReLU, Tanh, Sigmoid, type Init,
 } from './nn/index.ts';
 export { Adam, linearDecay, type AdamOptions, type OptimizerState } from './optim/adam.ts';
+export { ParameterEMA } from './optim/ema.ts';
 export {
   saveSafetensors, loadSafetensors, parseSafetensors, serializeSafetensors, saveSafetensorsFile, loadSafetensorsFile,
   toFloat32, SafetensorsError, type Dtype, type HostTensor, type HostData,

@@ -1,6 +1,7 @@
 /**
  * @file SaGAN checkpoints: one safetensors file with G's and D's parameters (PyTorch names prefixed
- * `G.` / `D.`), both Adam states (`optG.` / `optD.`), and metadata: format, step, the full training
+ * `G.` / `D.`), both Adam states (`optG.` / `optD.`), the average of G's weights when the run keeps one
+ * (`Gema.`, G's names), and metadata: format, step, the full training
  * config, the RNG state and the data position — everything an exact resume needs. PyTorch can read it
  * (safetensors.torch.load_file) and load `G.*` into the port in scripts/fixtures/sagan_torch.py.
  */
@@ -28,9 +29,9 @@ function prefixed(prefix: string, sd: Record<string, Tensor | HostTensor>): Reco
   return Object.fromEntries(Object.entries(sd).map(([k, v]) => [`${prefix}${k}`, v]));
 }
 
-/** Serialises the training state (one batched readback). `optG`/`optD` may be null (weights only). */
-export async function saveCheckpoint(G: AnyMod, D: AnyMod | null, optG: Adam | null, optD: Adam | null, meta: CheckpointMeta): Promise<Uint8Array> {
-  const tensors = { ...prefixed('G.', G.stateDict()), ...(D ? prefixed('D.', D.stateDict()) : {}) };
+/** Serialises the training state (one batched readback). `optG`/`optD`/`Gema` may be null (weights only). */
+export async function saveCheckpoint(G: AnyMod, D: AnyMod | null, optG: Adam | null, optD: Adam | null, meta: CheckpointMeta, Gema: AnyMod | null = null): Promise<Uint8Array> {
+  const tensors = { ...prefixed('G.', G.stateDict()), ...(D ? prefixed('D.', D.stateDict()) : {}), ...(Gema ? prefixed('Gema.', Gema.stateDict()) : {}) };
   const metadata: Record<string, string> = {
     format: CHECKPOINT_FORMAT,
     step: String(meta.step),
@@ -50,7 +51,7 @@ export async function saveCheckpoint(G: AnyMod, D: AnyMod | null, optG: Adam | n
 
 export interface LoadedCheckpoint {
   meta: CheckpointMeta;
-  /** Host tensors by prefix ('G', 'D', 'optG', 'optD'), keys without the prefix. */
+  /** Host tensors by prefix ('G', 'D', 'optG', 'optD', 'Gema'), keys without the prefix. */
   parts: Record<string, Record<string, HostTensor>>;
   optMeta: Record<string, Record<string, string>>;
 }
@@ -68,15 +69,15 @@ export function readCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Loaded
     throw new Error(`${source}: not a sagan-webgpu checkpoint (metadata format is ${JSON.stringify(md.format ?? null)}, expected '${CHECKPOINT_FORMAT}'). Fix: pass a file written by 'train' or the web app.`);
   }
   const meta = checkMeta(md, source);
-  const parts: LoadedCheckpoint['parts'] = { G: {}, D: {}, optG: {}, optD: {} };
+  const parts: LoadedCheckpoint['parts'] = { G: {}, D: {}, optG: {}, optD: {}, Gema: {} };
   for (const [k, v] of Object.entries(parsed.tensors)) {
     const dot = k.indexOf('.');
     const p = k.slice(0, dot);
-    if (!(p in parts)) throw new Error(`${source}: unexpected tensor '${k}' (expected G., D., optG. or optD. prefixes)`);
+    if (!(p in parts)) throw new Error(`${source}: unexpected tensor '${k}' (expected G., D., optG., optD. or Gema. prefixes)`);
     parts[p][k.slice(dot + 1)] = v;
   }
   if (!Object.keys(parts.G).length) throw new Error(`${source}: the checkpoint holds no generator weights (G.*)`);
-  for (const p of ['G', 'D'] as const) {
+  for (const p of ['G', 'D', 'Gema'] as const) {
     const bad = nonFinite(parts[p]);
     if (bad) throw new Error(`${source}: weight ${p}.${bad} holds NaN or infinite values (the run diverged before this was saved). Fix: use an earlier checkpoint, or retrain with a lower --lr.`);
   }

@@ -12,11 +12,11 @@ import { AUGMENTS, type Augment } from './augment.ts';
 /** The synthetic face set every command defaults to: faces 0 … count−1 of this seed train; the next ones are held out. */
 export const SYNTHETIC_SET = { seed: 2018, count: 4000 } as const;
 
-/** A deliberate change made when resuming (`--steps`, `--new-lr`, `--decay-from`; −1: never), kept in the config and printed. */
+/** A deliberate change made when resuming (`--steps`, `--new-lr`, `--decay-from` (−1: never), `--g-ema` (0: none)), kept in the config and printed. */
 export interface ConfigChange {
   /** The iteration the run was resumed at. */
   step: number;
-  field: 'steps' | 'lr' | 'decayFrom';
+  field: 'steps' | 'lr' | 'decayFrom' | 'gEma';
   from: number;
   to: number;
 }
@@ -54,6 +54,13 @@ export interface TrainConfig {
   /** Linear decay of both learning rates to 0 from this iteration on (≥ steps: none). */
   decayFrom: number;
   weights: LossWeights;
+  /**
+   * Not in the paper (absent: none): β of an exponential moving average of G's weights, kept beside G
+   * and checkpointed as `Gema.*`; samples, `eval`, `edit` and `export` use the average. The edits of
+   * single snapshots swing from one 100 iterations to the next (docs/training-recipes.md); the average
+   * of a run's weights over its last few hundred iterations edits better than any of them.
+   */
+  gEma?: number;
   seed: number;
   logEvery: number;
   sampleEvery: number;
@@ -84,7 +91,7 @@ export const RANGES = {
   lr: { above: 0, max: 1 }, dWarmup: { min: 0, int: true }, seed: { min: 0, max: 2 ** 32 - 1, int: true },
   dataSeed: { min: 0, max: 2 ** 32 - 1, int: true }, dataCount: { min: 1, int: true }, trainCount: { min: 1, int: true },
   logEvery: { min: 1, int: true }, sampleEvery: { min: 1, int: true }, checkpointEvery: { min: 1, int: true },
-  step: { min: 0, int: true }, batches: { min: 0, int: true },
+  step: { min: 0, int: true }, batches: { min: 0, int: true }, gEma: { above: 0, max: 0.9999 },
 } satisfies Record<string, Range>;
 
 /** The bounds part of a range, for a flag (`{ ...bounds(RANGES.steps) }`). */
@@ -141,7 +148,7 @@ export function checkTrainConfig(c: unknown, where: string): TrainConfig {
   num('lrG', RANGES.lr); num('lrD', RANGES.lr); num('seed', RANGES.seed);
   num('logEvery', RANGES.logEvery); num('sampleEvery', RANGES.sampleEvery); num('checkpointEvery', RANGES.checkpointEvery);
   num('dWarmup', RANGES.dWarmup, true); num('dataSeed', RANGES.dataSeed, true); num('dataCount', RANGES.dataCount, true);
-  num('trainCount', RANGES.trainCount, true);
+  num('trainCount', RANGES.trainCount, true); num('gEma', RANGES.gEma, true);
   if (o.decayFrom !== null && o.decayFrom !== undefined) num('decayFrom', { min: 0, int: true });
   const b = o.betas;
   if (!Array.isArray(b) || b.length !== 2 || b.some((x) => rangeProblem(x, { min: 0, max: 1 }) !== null || x === 1)) fail('betas', 'must be two numbers in [0, 1)', b);

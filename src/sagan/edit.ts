@@ -48,13 +48,14 @@ export async function edit(G: Generator, x: Float32Array, n: number, target: num
   return { edited, mask };
 }
 
-/** A generator from checkpoint bytes (weights only are needed), with its training config. */
+/** A generator from checkpoint bytes (weights only are needed; the average of G's weights when the run kept one), with its training config. */
 export function generatorFromCheckpoint(bytes: Uint8Array, source = 'checkpoint'): { G: Generator; model: ModelConfig; data: string; attribute: string } {
   const ck = readCheckpoint(bytes, source);
   const model = ck.meta.config.model;
   const G = new Generator(model);
   try {
-    G.loadStateDict(ck.parts.G);
+    // A run that keeps an average of G's weights (train --g-ema) edits with the average.
+    G.loadStateDict(Object.keys(ck.parts.Gema).length ? ck.parts.Gema : ck.parts.G);
   } catch (e) {
     G.dispose();
     throw new Error(`${source}: generator weights do not fit the model in its config: ${(e as Error).message}`);

@@ -4,12 +4,13 @@
  * scope so nothing leaks. Losses stay on the GPU as one small tensor per iteration and are read back
  * together every `logEvery` iterations — one readback, not one per scalar or per step.
  * Sample grids and checkpoints are written through an injected `sink`, so the same loop serves the
- * CLI (files) and the web app (downloads, canvas).
+ * CLI (files) and the web app (downloads, canvas). With config.gEma, an average of G's weights (Gema)
+ * follows every generator step; it is what the samples show and what eval, edit and export use.
  */
 import {
   Tensor, tensor, rand, grad, tidy, keep, noGrad, readAll, reshape, sub, getRngState, setRngState, manualSeed,
 } from '../engine/index.ts';
-import { Adam, linearDecay, encodePng, tensorGrid, autotune, pendingTunes, tuningState, loadTuning } from '../engine/index.ts';
+import { Adam, ParameterEMA, linearDecay, encodePng, tensorGrid, autotune, pendingTunes, tuningState, loadTuning } from '../engine/index.ts';
 import { Generator, Discriminator } from './model.ts';
 import { discriminatorLoss, generatorLoss, bceWithLogits, type CriticView } from './losses.ts';
 import { saveCheckpoint, readCheckpoint } from './checkpoint.ts';
@@ -61,6 +62,9 @@ export class Trainer {
   readonly D: Discriminator;
   readonly optG: Adam;
   readonly optD: Adam;
+  /** The moving average of G's weights (config.gEma), or null. */
+  readonly Gema: Generator | null = null;
+  private readonly ema: ParameterEMA | null = null;
   step = 0;
   /** Training batches drawn so far (the data stream's position). */
   batches = 0;
@@ -77,6 +81,19 @@ export class Trainer {
     this.D = new Discriminator(config.model);
     this.optG = new Adam(this.G.parameters(), { lr: config.lrG, betas: config.betas });
     this.optD = new Adam(this.D.parameters(), { lr: config.lrD, betas: config.betas });
+    if (config.gEma) {
+      // Its initial weights are overwritten by G's: built with the RNG put back, so a run trains exactly as without it.
+      const rng = getRngState();
+      this.Gema = new Generator(config.model);
+      setRngState(rng);
+      this.ema = new ParameterEMA(this.Gema.parameters(), this.G.parameters(), config.gEma);
+      this.ema.reset();
+    }
+  }
+
+  /** The generator that samples, eval, edit and export use: the average when there is one. */
+  get editor(): Generator {
+    return this.Gema ?? this.G;
   }
 
   /** Restores weights, optimiser states, RNG and data position from a checkpoint. */
@@ -86,6 +103,11 @@ export class Trainer {
     if (want !== got) throw new Error(`${source}: model config ${got} differs from this run's ${want}. Fix: resume with the same --size/--width/--res/--no-attention.`);
     this.G.loadStateDict(ck.parts.G);
     this.D.loadStateDict(ck.parts.D);
+    if (this.Gema) {
+      if (Object.keys(ck.parts.Gema).length) this.Gema.loadStateDict(ck.parts.Gema);
+      else if (ck.meta.config.gEma) throw new Error(`${source}: the run keeps an average of G's weights (gEma ${ck.meta.config.gEma}) but the checkpoint holds none (Gema.*); the file is damaged`);
+      else this.ema!.reset(); // --g-ema added on resume: the average starts from the current weights
+    }
     if (!ck.optMeta.optG || !ck.optMeta.optD) throw new Error(`${source}: holds no optimiser state (a weights-only export?); cannot resume training from it`);
     await this.optG.loadStateDict({ tensors: ck.parts.optG, metadata: ck.optMeta.optG });
     await this.optD.loadStateDict({ tensors: ck.parts.optD, metadata: ck.optMeta.optD });
@@ -175,6 +197,7 @@ export class Trainer {
       const { x, c } = this.upload(b);
       const g = generatorLoss(this.G, this.D, x, c, weights, gView);
       this.optG.step(grad(g.loss, gParams));
+      this.ema?.update();
       return [g.loss, g.adv, g.cls, g.rec, g.idt, g.maskMean ?? tensor(NaN)];
     });
     return [...dStats, ...out].map((t) => keep(t));
@@ -216,8 +239,8 @@ export class Trainer {
     const ts = noGrad(() => tidy(() => {
       const { x, c } = this.upload(b);
       const t = sub(1, c);
-      const e = this.G.call(x, t);
-      const back = this.G.call(e.image, c).image;
+      const e = this.editor.call(x, t);
+      const back = this.editor.call(e.image, c).image;
       return [x, e.image, e.mask ?? tensor(new Float32Array(b.n * S * S).fill(1), [b.n, 1, S, S]), back];
     }));
     const [x, e, m, bk] = await readAll(ts);
@@ -231,13 +254,18 @@ export class Trainer {
 
   /** The checkpoint; refuses (DivergedError) to produce one whose weights are not all finite. */
   async checkpointBytes(): Promise<Uint8Array> {
-    const bytes = await saveCheckpoint(this.G, this.D, this.optG, this.optD, { step: this.step, config: this.config, rng: getRngState(), batches: this.batches, tuning: tuningState() });
+    const bytes = await saveCheckpoint(this.G, this.D, this.optG, this.optD, { step: this.step, config: this.config, rng: getRngState(), batches: this.batches, tuning: tuningState() }, this.Gema);
     try {
       readCheckpoint(bytes, `the checkpoint of iteration ${this.step}`); // the loader's checks, before anything is written
     } catch (e) {
       throw new DivergedError(`training diverged: ${(e as Error).message} Not written: the last checkpoint on disk is untouched.`);
     }
     return bytes;
+  }
+
+  /** Frees the networks' and optimisers' GPU memory (the trainer is unusable after). */
+  dispose(): void {
+    for (const m of [this.G, this.D, this.optG, this.optD, this.Gema]) m?.dispose();
   }
 
   /** Asks `run` to stop after the current iteration (the browser's pause button). */

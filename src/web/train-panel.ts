@@ -272,7 +272,7 @@ export class TrainPanel {
   private dispose(): void {
     const t = this.trainer;
     this.trainer = null;
-    if (t) for (const m of [t.G, t.D, t.optG, t.optD]) m.dispose();
+    t?.dispose();
   }
 
   private logged(r: LogRecord): void {

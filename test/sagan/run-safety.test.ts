@@ -91,7 +91,7 @@ describe('sagan train: the run folder', () => {
     expect(cutLog('{"step":1}\n{"step":2}\n{"step":1}\n{"step":3}\n{"st', 2)).toBe('{"step":1}\n{"step":2}\n');
   }, 120_000);
 
-  it('--decay-from on a resume starts a decay here or later (recorded); one that would make the learning rate jump is refused', async () => {
+  it('--decay-from on a resume starts a decay here or later (recorded); one that would make the learning rate jump is refused; --g-ema starts an average', async () => {
     const config = () => JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     const before = readFileSync(join(out, 'config.json'), 'utf8');
     expect(await run('train', '--resume', '--out', out, '--quiet', '--steps', '7', '--decay-from', '3')).toBe(2); // the run is at 5
@@ -104,13 +104,19 @@ describe('sagan train: the run folder', () => {
     expect(lrs).toEqual([1e-4 * (7 - 5) / 2, 1e-4 * (7 - 6) / 2]); // linear from 5 to 0 at 7 (lr set before each step's update)
     expect(await run('train', '--resume', '--out', out, '--quiet', '--steps', '9', '--decay-from', '8')).toBe(2);
     expect(said()).toMatch(/the run's decay already started at 5/);
+    // --g-ema on a resume starts an average of G's weights from the current ones (recorded, checkpointed).
+    expect(await run('train', '--resume', '--out', out, '--quiet', '--steps', '8', '--g-ema', '0.99')).toBe(0);
+    expect(config().changes.at(-1)).toEqual({ step: 7, field: 'gEma', from: 0, to: 0.99 });
+    expect(config().gEma).toBe(0.99);
+    const ck = readCheckpoint(readFileSync(join(out, 'checkpoint.safetensors')));
+    expect(Object.keys(ck.parts.Gema).sort()).toEqual(Object.keys(ck.parts.G).sort());
   }, 120_000);
 });
 
 describe('range checks (one flag table)', () => {
   it.each([
     ['--steps', '0'], ['--steps', '-5'], ['--steps', ''], ['--batch', '0'], ['--batch', '-1'], ['--n-critic', '0'],
-    ['--size', '0'], ['--size', '24'], ['--width', '0'], ['--down', '-1'], ['--lr', '0'], ['--lr', '1e30'], ['--log-every', '0'], ['--ckpt-every', '0'],
+    ['--size', '0'], ['--size', '24'], ['--width', '0'], ['--down', '-1'], ['--g-ema', '1'], ['--lr', '0'], ['--lr', '1e30'], ['--log-every', '0'], ['--ckpt-every', '0'],
   ])('train %s %j is a usage error naming the flag', async (flag, v) => {
     expect(() => parseArgs('train', [flag, v], TRAIN_FLAGS)).toThrow(UsageError);
     expect(await run('train', flag, v, '--out', join(dir, 'never'))).toBe(2);

@@ -8,6 +8,7 @@ import { init, destroyDevice, memory, readAll, counters } from '../../src/index.
 import { Trainer, DEFAULT_TRAIN, type TrainConfig, type LogRecord } from '../../src/sagan/trainer.ts';
 import { syntheticSource } from '../../src/sagan/batches.ts';
 import { readCheckpoint } from '../../src/sagan/checkpoint.ts';
+import { generatorFromCheckpoint } from '../../src/sagan/edit.ts';
 import { loadTuning, resetTuning, tuningState } from '../../src/engine/tune.ts';
 import { parseSafetensors, saveSafetensors } from '../../src/index.ts';
 
@@ -31,7 +32,7 @@ async function run(steps: number, resumeFrom?: Uint8Array, cfg: TrainConfig = co
 }
 
 function dispose(t: Trainer): void {
-  t.G.dispose(); t.D.dispose(); t.optG.dispose(); t.optD.dispose();
+  t.dispose();
 }
 
 describe('Trainer', () => {
@@ -131,6 +132,49 @@ describe('Trainer', () => {
     resetTuning();
     dispose(t);
   });
+
+  it('keeps an average of G (gEma): each G step moves it by (1 − β)(p − avg), training is unchanged, a resume restores it exactly, edits use it', async () => {
+    const cfg: TrainConfig = { ...config, gEma: 0.9 };
+    const plain = await run(3);
+    const t = new Trainer(cfg, data(), null, {});
+    const host = async (ps: ReturnType<Trainer['G']['parameters']>) => (await readAll(ps)).map((a) => Float64Array.from(a));
+    let avg = await host(t.G.parameters());
+    expect(await host(t.Gema!.parameters())).toEqual(avg); // starts at G
+    const logs: LogRecord[] = [];
+    t.sink.log = (r) => void logs.push(r);
+    for (let k = 1; k <= 3; k++) {
+      await t.run(k);
+      const p = await host(t.G.parameters());
+      avg = avg.map((a, i) => a.map((v, j) => v + 0.1 * (p[i][j] - v)));
+      const got = await host(t.Gema!.parameters());
+      got.forEach((g, i) => g.forEach((v, j) => expect(Math.abs(v - avg[i][j])).toBeLessThan(1e-6 + 1e-5 * Math.abs(avg[i][j]))));
+      expect(got.some((g, i) => g.some((v, j) => v !== p[i][j]))).toBe(true); // an average, not a copy
+    }
+    for (const k of ['d_loss', 'g_loss', 'rec', 'idt'] as const) expect(logs.map((l) => l[k]), k).toEqual(plain.logs.map((l) => l[k]));
+    dispose(plain.trainer);
+    // Checkpointed under G's names; a resume continues it exactly; edit/eval/export load it.
+    const bytes = await t.checkpointBytes();
+    const ck = readCheckpoint(bytes);
+    expect(Object.keys(ck.parts.Gema).sort()).toEqual(Object.keys(ck.parts.G).sort());
+    const ema3 = await host(t.Gema!.parameters());
+    await t.run(4);
+    const { G } = generatorFromCheckpoint(bytes); // after t's last step: building a module draws from the RNG
+    expect(await host(G.parameters())).toEqual(ema3);
+    G.dispose();
+    const resumed = await run(4, bytes, cfg);
+    expect(await host(resumed.trainer.Gema!.parameters())).toEqual(await host(t.Gema!.parameters()));
+    dispose(resumed.trainer);
+    // A checkpoint of a run with an average but without its tensors is damaged; one from a run without starts it at G.
+    const { tensors, metadata } = parseSafetensors(bytes);
+    const noAvg = await saveSafetensors(Object.fromEntries(Object.entries(tensors).filter(([k]) => !k.startsWith('Gema.'))), metadata);
+    const t2 = new Trainer(cfg, data(), null);
+    await expect(t2.resume(noAvg, 'ck.safetensors')).rejects.toThrow(/ck.safetensors: the run keeps an average of G's weights \(gEma 0.9\) but the checkpoint holds none/);
+    const fromPlain = await (async () => { const p = new Trainer(config, data(), null); await p.run(1); const b = await p.checkpointBytes(); const g = await host(p.G.parameters()); dispose(p); return { b, g }; })();
+    await t2.resume(fromPlain.b);
+    expect(await host(t2.Gema!.parameters())).toEqual(fromPlain.g);
+    dispose(t2);
+    dispose(t);
+  }, 120_000);
 
   it('refuses a checkpoint of another model configuration', async () => {
     const t = new Trainer(config, data(), null);

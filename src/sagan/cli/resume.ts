@@ -1,10 +1,11 @@
 /**
  * @file What `sagan train --resume` continues with: the run's own config (from its checkpoint), never
  * silently another. A flag given on the command line must agree with the run (`--batch 8` on a batch-4
- * run is refused, naming the flag); flags not given take the run's values. Three deliberate changes are
+ * run is refused, naming the flag); flags not given take the run's values. Four deliberate changes are
  * allowed, and recorded in the config's `changes`: a new total `--steps`, `--new-lr`, and `--decay-from`
  * (a decay that starts here or later, so the learning rate never jumps — e.g. to settle a run that
- * oscillates between snapshots, branched from its best one). Output
+ * oscillates between snapshots, branched from its best one), and `--g-ema` (an average of G's weights
+ * that starts from the current ones; 0 drops it). Output
  * cadence (--log-every, --sample-every, --ckpt-every) may change freely: it does not change the result.
  */
 import type { TrainConfig, ConfigChange } from '../config.ts';
@@ -74,6 +75,11 @@ export function resumedConfig(run: TrainConfig, step: number, a: TrainArgs, wher
     }
     change('decayFrom', decay(run.decayFrom), a['decay-from'] < 0 ? -1 : a['decay-from']);
     c.decayFrom = to;
+  }
+  if (a._given.has('g-ema') && a['g-ema'] !== (run.gEma ?? 0)) {
+    change('gEma', run.gEma ?? 0, a['g-ema']);
+    if (a['g-ema'] > 0) c.gEma = a['g-ema'];
+    else delete c.gEma;
   }
   if (a._given.has('log-every')) c.logEvery = a['log-every'];
   if (a._given.has('sample-every')) c.sampleEvery = a['sample-every'];
