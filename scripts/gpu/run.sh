@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # @file One lease of the lent GPU machine (issues 12 and 15), as one prepared script: the training bench
 # (ours in Deno on Vulkan vs the PyTorch twin on CUDA, with the per-kernel profile), then the issue-12
-# recipe (with --down 1 --amn-residual --idt-mask 0) trained by this engine for the four attributes side by side, the hardened
+# recipe (--idt-mask 0 --down 1 --g-ema 0.998; --amn-residual for Smiling) trained by this engine for the four attributes side by side, the hardened
 # judges, and `sagan eval` of every 500-iteration snapshot. Everything comes back under $OUT.
 #   here:  bash ../shared/gpu/prepare.sh && node scripts/gpu/bundle.mjs
 #   there: bash .gpu/enter.sh bash scripts/gpu/run.sh          (device tool, carry [".gpu"])
@@ -45,11 +45,12 @@ if [ -z "${SMOKE:-}" ]; then
 fi
 
 # 2. Training: the recipe (docs/training-recipes.md) with a schedule that fits the lease, four attributes,
-#    with the 2026-12-04 (third session) generator — --down 1 --amn-residual --idt-mask 0 — and the critic
-#    warm-up long enough for the critic to see the attribute (3,000 steps), seeds 3 and 4 for Eyeglasses
-#    and Smiling, the other two attributes, and the no-attention ablation, all at once; judges beside them.
-RECIPE="--width 16 --res 2 --batch 8 --d-warmup $D_WARMUP --lr 1e-3 --cls-fake 1 --steps $STEPS --decay-from $DECAY"
-GEN="--idt-mask 0 --down 1 --amn-residual"
+#    with the generator of the 2026-12-05 models — --idt-mask 0 --down 1, --amn-residual for Smiling, an
+#    average of G's weights (--g-ema 0.998) — and a critic warm-up long enough for the critic to see the
+#    attribute (3,000 steps), seeds 3 and 4 for Eyeglasses and Smiling, the other two attributes, Smiling
+#    at 64², and the no-attention ablation, all at once; judges beside them.
+RECIPE="--width 16 --res 2 --batch 8 --d-warmup $D_WARMUP --lr 1e-3 --cls-fake 1 --steps $STEPS --decay-from $DECAY --g-ema 0.998"
+GEN="--idt-mask 0 --down 1"
 pids=()
 train() { # name, args…
   local n=$1; shift
@@ -61,12 +62,12 @@ train() { # name, args…
 train eyeglasses-s3 --attr Eyeglasses --size 32 $RECIPE $GEN --seed 3
 train eyeglasses-s4 --attr Eyeglasses --size 32 $RECIPE $GEN --seed 4
 train eyeglasses-lr2e4 --attr Eyeglasses --size 32 $RECIPE $GEN --seed 3 --lr 2e-4
-train smiling-s3 --attr Smiling --size 32 $RECIPE $GEN --seed 3
-train smiling-s4 --attr Smiling --size 32 $RECIPE $GEN --seed 4
-train smiling-lr2e4 --attr Smiling --size 32 $RECIPE $GEN --seed 3 --lr 2e-4
-train smiling-64 --attr Smiling --size 64 $RECIPE $GEN --down 2
-train mouth-slightly-open --attr Mouth_Slightly_Open --size 32 $RECIPE $GEN
-train no-beard --attr No_Beard --size 32 $RECIPE $GEN
+train smiling-s3 --attr Smiling --size 32 $RECIPE $GEN --amn-residual --seed 3
+train smiling-s4 --attr Smiling --size 32 $RECIPE $GEN --amn-residual --seed 4
+train smiling-lr2e4 --attr Smiling --size 32 $RECIPE $GEN --amn-residual --seed 3 --lr 2e-4
+train smiling-64 --attr Smiling --size 64 $RECIPE --idt-mask 0 --down 2 --amn-residual
+train mouth-slightly-open --attr Mouth_Slightly_Open --size 32 $RECIPE $GEN --seed 3
+train no-beard --attr No_Beard --size 32 $RECIPE $GEN --seed 3
 train eyeglasses-noattn --attr Eyeglasses --size 32 $RECIPE $GEN --no-attention
 # The engine on this adapter against lavapipe: 3 logged iterations of the recipe (compared here after).
 timeout 120 $CLI train --attr Eyeglasses --size 32 --width 16 --res 2 --batch 8 --d-warmup 5 --lr 1e-3 --steps 3 \
