@@ -73,7 +73,7 @@ export function resumedConfig(run: TrainConfig, step: number, a: TrainArgs, wher
       throw new UsageError(`train: --decay-from ${a['decay-from']}: ${why}, ${where}, and the learning rate would jump. ` +
         `Fix: give a value ≥ ${step}${run.decayFrom < step ? ' on a run whose decay has not started' : ''}, or drop --decay-from.`);
     }
-    change('decayFrom', decay(run.decayFrom), a['decay-from'] < 0 ? -1 : a['decay-from']);
+    change('decayFrom', decay(run.decayFrom), a['decay-from']); // the flag's own −1 is "never", as recorded
     c.decayFrom = to;
   }
   if (a._given.has('g-ema') && a['g-ema'] !== (run.gEma ?? 0)) {
