@@ -99,6 +99,8 @@ export class Trainer {
   /** Restores weights, optimiser states, RNG and data position from a checkpoint. */
   async resume(bytes: Uint8Array, source = 'checkpoint'): Promise<void> {
     const ck = readCheckpoint(bytes, source);
+    // checked before anything is loaded: an export holds G only, so D's load would fail with a less helpful message
+    if (!ck.optMeta.optG || !ck.optMeta.optD) throw new Error(`${source}: holds no optimiser state (a weights-only export?); cannot resume training from it. Fix: resume from a run folder's checkpoint.safetensors (sagan export keeps G only)`);
     const want = JSON.stringify(this.config.model), got = JSON.stringify(ck.meta.config.model);
     if (want !== got) throw new Error(`${source}: model config ${got} differs from this run's ${want}. Fix: resume with the same --size/--width/--res/--no-attention.`);
     this.G.loadStateDict(ck.parts.G);
@@ -108,7 +110,6 @@ export class Trainer {
       else if (ck.meta.config.gEma) throw new Error(`${source}: the run keeps an average of G's weights (gEma ${ck.meta.config.gEma}) but the checkpoint holds none (Gema.*); the file is damaged`);
       else this.ema!.reset(); // --g-ema added on resume: the average starts from the current weights
     }
-    if (!ck.optMeta.optG || !ck.optMeta.optD) throw new Error(`${source}: holds no optimiser state (a weights-only export?); cannot resume training from it`);
     await this.optG.loadStateDict({ tensors: ck.parts.optG, metadata: ck.optMeta.optG });
     await this.optD.loadStateDict({ tensors: ck.parts.optD, metadata: ck.optMeta.optD });
     setRngState(ck.meta.rng);

@@ -111,6 +111,18 @@ describe('sagan train: the run folder', () => {
     const ck = readCheckpoint(readFileSync(join(out, 'checkpoint.safetensors')));
     expect(Object.keys(ck.parts.Gema).sort()).toEqual(Object.keys(ck.parts.G).sort());
   }, 120_000);
+
+  it('--resume from a weights-only export (G only) says so, naming the file and the fix, and changes nothing', async () => {
+    const gOnly = join(dir, 'g-only');
+    mkdirSync(gOnly);
+    for (const f of ['config.json', 'log.jsonl']) writeFileSync(join(gOnly, f), readFileSync(join(out, f)));
+    expect(await run('export', '--ckpt', join(out, 'checkpoint.safetensors'), '--out', join(gOnly, 'checkpoint.safetensors'))).toBe(0);
+    const before = readFileSync(join(gOnly, 'checkpoint.safetensors'));
+    expect(await run('train', '--resume', '--out', gOnly, '--quiet', '--steps', '9')).not.toBe(0);
+    expect(said()).toMatch(/checkpoint\.safetensors: holds no optimiser state \(a weights-only export\?\).*Fix: resume from a run folder's checkpoint/);
+    expect(said()).not.toMatch(/Discriminator/);
+    expect(readFileSync(join(gOnly, 'checkpoint.safetensors')).equals(before)).toBe(true);
+  }, 120_000);
 });
 
 describe('range checks (one flag table)', () => {
