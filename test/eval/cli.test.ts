@@ -72,7 +72,7 @@ describe('sagan train-classifier / eval / augment', () => {
     expect(m2.summary.all.outsideMae).toBeGreaterThan(0); // mask treated as all ones: AMN changes every pixel
     const md = readFileSync(join(ev, 'eval.md'), 'utf8');
     expect(md.split('\n').filter((l) => l.startsWith('| Eyeglasses'))).toHaveLength(6);
-    expect(md).toMatch(/\| Eyeglasses \(no attention\) \| all \| 4 \| [0-9.]+ \| [0-9.]+ \| n\/a \| n\/a \|/);
+    expect(md).toMatch(/\| Eyeglasses \(no attention\) \| all \| 4 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| n\/a \| n\/a \|/);
     expect(e.stdout).toContain('| model | direction | n |');
     // Scores against the counterfactual exist for both models (synthetic faces know x*).
     for (const m of [m1, m2]) {

@@ -95,7 +95,7 @@ describe('counterfactual scores', () => {
       expect(outside).toBe(0);
     }
     const zeros = new Float32Array(6);
-    const recs = scoreBatch(b, { edited: cf, back: b.images, identity: b.images, amnIdentity: b.images, logits: zeros, inputLogits: zeros, mask: b.masks! }, 32, 0);
+    const recs = scoreBatch(b, { edited: cf, back: b.images, identity: b.images, amnIdentity: b.images, logits: zeros, inputLogits: zeros, truthLogits: null, mask: b.masks! }, 32, 0);
     const s = summarize(recs);
     expect(s.closeness).toBe(1);
     expect(s.closenessAbove).toBe(1);
@@ -104,7 +104,7 @@ describe('counterfactual scores', () => {
     expect(s.truthPsnr).toBe(Infinity);
     expect(s.maskSoftIoU).toBe(1);
     expect(s.amnCopy).toBe(0); // the AMN copied x exactly
-    const unchanged = summarize(scoreBatch(b, { edited: b.images, back: b.images, identity: b.images, amnIdentity: cf, logits: zeros, inputLogits: zeros, mask: null }, 32, 0));
+    const unchanged = summarize(scoreBatch(b, { edited: b.images, back: b.images, identity: b.images, amnIdentity: cf, logits: zeros, inputLogits: zeros, truthLogits: null, mask: null }, 32, 0));
     expect(unchanged.closeness).toBe(0);
     expect(unchanged.magnitude).toBe(0);
     expect(unchanged.closenessAbove).toBe(0);

@@ -86,6 +86,7 @@ describe('per-image scores and summaries', () => {
     amnIdentity: edited,
     logits: Float32Array.from([1.5, 0.5]), // image 0 → target 1: success; image 1 → target 0: failure
     inputLogits: Float32Array.from([-1, 2]), // judge right on both inputs
+    truthLogits: Float32Array.from([0.7, 0.3]) as Float32Array | null, // on x*: right for image 0 (target 1), wrong for image 1 (target 0)
   };
 
   it('scores each image in the direction that flips its label', () => {
@@ -107,6 +108,8 @@ describe('per-image scores and summaries', () => {
     expect(s.n).toBe(2);
     expect(s.success).toBe(0.5);
     expect(s.judgeOnInputs).toBe(1);
+    expect(s.judgeOnTruth).toBe(0.5);
+    expect([r0.truthLogit, r1.truthLogit]).toEqual([Math.fround(0.7), Math.fround(0.3)]);
     expect(s.maskIoU).toBeCloseTo(0.75, 6);
     expect(s.outsideMae).toBeCloseTo(0.1, 6);
     // outside MSEs 0.04 and 0 → mean 0.02 → PSNR 10·log10(4/0.02).
@@ -116,10 +119,10 @@ describe('per-image scores and summaries', () => {
   });
 
   it('no attention and no regions: mask metrics are null and reported as n/a', () => {
-    const recs: ImageRecord[] = scoreBatch({ ...batch, masks: undefined }, { ...outputs, mask: null }, S, 0);
+    const recs: ImageRecord[] = scoreBatch({ ...batch, masks: undefined }, { ...outputs, mask: null, truthLogits: null }, S, 0);
     expect(recs.every((r) => r.maskIoU === null && r.maskMean === null && r.outsideMae === null && r.insideMae === null && r.amnCopy === null)).toBe(true);
     const s = summarize(recs);
-    expect([s.maskIoU, s.maskMean, s.outsidePsnr]).toEqual([null, null, null]);
+    expect([s.maskIoU, s.maskMean, s.outsidePsnr, s.judgeOnTruth]).toEqual([null, null, null, null]);
     expect(s.allMae).toBeGreaterThan(0);
     const md = markdownTable([{ model: 'Eyeglasses (no attention)', direction: 'all', summary: s }]);
     expect(md.split('\n')[2]).toMatch(/^\| Eyeglasses \(no attention\) \| all \| 2 \| 0\.500 \| 1\.000 \| n\/a \| n\/a \| n\/a/);

@@ -2,6 +2,7 @@
  * @file Evaluation of a trained generator on a held-out set. Every image is edited in the direction that
  * flips its label (label 0 → add the attribute, target 1; label 1 → remove it, target 0), and scored:
  *  - edit success: the judge classifier assigns the target value to G(x, t) (margin (2t − 1)·z > 0);
+ *    beside it the judge on the true counterfactual x* — the success an exact edit would score, the judge's ceiling;
  *  - attention: IoU of SaGAN's mask ≥ 0.5 with the ground-truth region, and the mask's mean (saturation);
  *  - preservation: mean |Δ| and PSNR between x and G(x, t) outside and inside the ground-truth region
  *    (and over the whole image);
@@ -36,6 +37,8 @@ export interface ImageRecord {
   /** Judge logit of the edited image, and of the input. */
   logit: number;
   inputLogit: number;
+  /** Judge logit of the counterfactual x* (null without one). */
+  truthLogit: number | null;
   /** (2t − 1)·logit: > 0 is a successful edit. */
   margin: number;
   success: boolean;
@@ -71,6 +74,8 @@ export interface Summary {
   marginMean: number | null;
   /** Judge accuracy on the unedited inputs (their true labels): how far to trust `success`. */
   judgeOnInputs: number | null;
+  /** Share of the true counterfactuals x* the judge assigns the target value: the success an exact edit would score (null without x*). */
+  judgeOnTruth: number | null;
   maskIoU: number | null;
   maskMean: number | null;
   outsideMae: number | null;
@@ -110,11 +115,14 @@ export interface BatchOutputs {
   amnIdentity: Float32Array;
   logits: Float32Array;
   inputLogits: Float32Array;
+  /** The judge on the counterfactuals x* (null without them). */
+  truthLogits: Float32Array | null;
 }
 
 /** Runs G (edit, back-translation, identity) and the judge on a batch; one readback. */
 export async function runBatch(G: Generator, C: AttributeClassifier, b: NamedBatch): Promise<BatchOutputs> {
   const S = G.config.size;
+  const at = { mask: -1, truth: -1 }; // positions of the optional outputs in the readback
   const outs = noGrad(() => tidy(() => {
     const x = tensor(b.images, [b.n, 3, S, S]);
     const cg = tensor(b.labels, [b.n]);
@@ -123,12 +131,15 @@ export async function runBatch(G: Generator, C: AttributeClassifier, b: NamedBat
     const back = G.call(e.image, cg).image;
     const idt = G.call(x, cg);
     const list: Tensor[] = [e.image, back, idt.image, idt.edit, C.call(e.image), C.call(x)];
-    if (e.mask) list.push(e.mask);
+    if (e.mask) at.mask = list.push(e.mask) - 1;
+    if (b.counterfactuals) at.truth = list.push(C.call(tensor(b.counterfactuals, [b.n, 3, S, S]))) - 1;
     return list;
   }));
-  const [edited, back, identity, amnIdentity, logits, inputLogits, mask] = await readAll(outs);
+  const got = await readAll(outs);
   outs.forEach((o) => o.dispose());
-  return { edited, back, identity, amnIdentity, logits, inputLogits, mask: mask ?? null };
+  const [edited, back, identity, amnIdentity, logits, inputLogits] = got;
+  const pick = (k: number) => (k >= 0 ? got[k] : null);
+  return { edited, back, identity, amnIdentity, logits, inputLogits, mask: pick(at.mask), truthLogits: pick(at.truth) };
 }
 
 /** Scores one batch from its outputs (pure CPU). `first` is the index of the batch's first image in the set. */
@@ -153,6 +164,7 @@ export function scoreBatch(b: NamedBatch, o: BatchOutputs, size: number, first: 
     target: targets[i],
     logit: o.logits[i],
     inputLogit: o.inputLogits[i],
+    truthLogit: o.truthLogits ? o.truthLogits[i] : null,
     margin: margins[i],
     success: margins[i] > 0,
     maskIoU: orNull(iou?.[i]),
@@ -196,6 +208,7 @@ export function summarize(records: readonly ImageRecord[]): Summary {
     success: col((r) => r.success),
     marginMean: col((r) => r.margin),
     judgeOnInputs: col((r) => (r.inputLogit > 0) === (r.target < 0.5)),
+    judgeOnTruth: col((r) => (r.truthLogit === null ? null : (r.truthLogit > 0) === (r.target >= 0.5))),
     maskIoU: col((r) => r.maskIoU),
     maskMean: col((r) => r.maskMean),
     outsideMae: col((r) => r.outsideMae),

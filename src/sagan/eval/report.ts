@@ -22,6 +22,7 @@ export interface TableRow {
 const COLUMNS: [string, (s: Summary) => number | null, number][] = [
   ['success', (s) => s.success, 3],
   ['judge on inputs', (s) => s.judgeOnInputs, 3],
+  ['judge on truth x*', (s) => s.judgeOnTruth, 3],
   ['mask IoU', (s) => s.maskIoU, 3],
   ['mask soft IoU', (s) => s.maskSoftIoU, 3],
   ['mask mean', (s) => s.maskMean, 3],
