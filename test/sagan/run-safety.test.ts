@@ -91,7 +91,7 @@ describe('sagan train: the run folder', () => {
     expect(cutLog('{"step":1}\n{"step":2}\n{"step":1}\n{"step":3}\n{"st', 2)).toBe('{"step":1}\n{"step":2}\n');
   }, 120_000);
 
-  it('--decay-from on a resume starts a decay here or later (recorded); one that would make the learning rate jump is refused; --g-ema starts an average', async () => {
+  it('--decay-from on a resume starts a decay here or later (recorded); one that would make the learning rate jump is refused; --g-ema starts an average; --new-rec changes the cycle weight', async () => {
     const config = () => JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     const before = readFileSync(join(out, 'config.json'), 'utf8');
     expect(await run('train', '--resume', '--out', out, '--quiet', '--steps', '7', '--decay-from', '3')).toBe(2); // the run is at 5
@@ -110,6 +110,17 @@ describe('sagan train: the run folder', () => {
     expect(config().gEma).toBe(0.99);
     const ck = readCheckpoint(readFileSync(join(out, 'checkpoint.safetensors')));
     expect(Object.keys(ck.parts.Gema).sort()).toEqual(Object.keys(ck.parts.G).sort());
+    // --new-rec changes the reconstruction weight from here on (recorded); on a new run it is refused.
+    const rec0 = config().weights.rec;
+    expect(await run('train', '--resume', '--out', out, '--quiet', '--steps', '9', '--new-rec', '2.5')).toBe(0);
+    expect(config().changes.at(-1)).toEqual({ step: 8, field: 'rec', from: rec0, to: 2.5 });
+    expect(config().weights.rec).toBe(2.5);
+    expect(readCheckpoint(readFileSync(join(out, 'checkpoint.safetensors'))).meta.config.weights.rec).toBe(2.5);
+    expect(await run('train', '--resume', '--out', out, '--quiet', '--steps', '10', '--rec', '20')).toBe(2); // --rec must match
+    expect(said()).toMatch(/--rec 20 differs from the run being resumed .*2\.5/);
+    expect(await run('train', ...TINY, '--steps', '1', '--new-rec', '3', '--out', join(dir, 'never-rec'))).toBe(2);
+    expect(said()).toMatch(/--new-rec changes the reconstruction weight of a resumed run; for a new run use --rec/);
+    expect(existsSync(join(dir, 'never-rec'))).toBe(false);
   }, 120_000);
 
   it('--resume from a weights-only export (G only) says so, naming the file and the fix, and changes nothing', async () => {

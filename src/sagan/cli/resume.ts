@@ -1,8 +1,8 @@
 /**
  * @file What `sagan train --resume` continues with: the run's own config (from its checkpoint), never
  * silently another. A flag given on the command line must agree with the run (`--batch 8` on a batch-4
- * run is refused, naming the flag); flags not given take the run's values. Four deliberate changes are
- * allowed, and recorded in the config's `changes`: a new total `--steps`, `--new-lr`, and `--decay-from`
+ * run is refused, naming the flag); flags not given take the run's values. Five deliberate changes are
+ * allowed, and recorded in the config's `changes`: a new total `--steps`, `--new-lr`, `--new-rec`, `--decay-from`
  * (a decay that starts here or later, so the learning rate never jumps — e.g. to settle a run that
  * oscillates between snapshots, branched from its best one), and `--g-ema` (an average of G's weights
  * that starts from the current ones; 0 drops it). Output
@@ -62,6 +62,10 @@ export function resumedConfig(run: TrainConfig, step: number, a: TrainArgs, wher
   if (a._given.has('new-lr') && a['new-lr'] > 0 && a['new-lr'] !== run.lrG) {
     change('lr', run.lrG, a['new-lr']);
     c.lrG = c.lrD = a['new-lr'];
+  }
+  if (a._given.has('new-rec') && a['new-rec'] >= 0 && a['new-rec'] !== run.weights.rec) {
+    change('rec', run.weights.rec, a['new-rec']);
+    c.weights = { ...run.weights, rec: a['new-rec'] };
   }
   const decay = (d: number) => (Number.isFinite(d) ? d : -1);
   if (a._given.has('decay-from') && a['decay-from'] !== decay(run.decayFrom)) {
