@@ -91,7 +91,7 @@ describe('sagan train: the run folder', () => {
     expect(cutLog('{"step":1}\n{"step":2}\n{"step":1}\n{"step":3}\n{"st', 2)).toBe('{"step":1}\n{"step":2}\n');
   }, 120_000);
 
-  it('--decay-from on a resume starts a decay here or later (recorded); one that would make the learning rate jump is refused; --g-ema starts an average; --new-rec changes the cycle weight', async () => {
+  it('--decay-from on a resume starts a decay here or later (recorded); one that would make the learning rate jump is refused; --g-ema starts an average; --new-rec and --new-idt-mask change those weights', async () => {
     const config = () => JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     const before = readFileSync(join(out, 'config.json'), 'utf8');
     expect(await run('train', '--resume', '--out', out, '--quiet', '--steps', '7', '--decay-from', '3')).toBe(2); // the run is at 5
@@ -119,8 +119,11 @@ describe('sagan train: the run folder', () => {
     expect(await run('train', '--resume', '--out', out, '--quiet', '--steps', '10', '--rec', '20')).toBe(2); // --rec must match
     expect(said()).toMatch(/--rec 20 differs from the run being resumed .*2\.5/);
     expect(await run('train', ...TINY, '--steps', '1', '--new-rec', '3', '--out', join(dir, 'never-rec'))).toBe(2);
-    expect(said()).toMatch(/--new-rec changes the reconstruction weight of a resumed run; for a new run use --rec/);
+    expect(said()).toMatch(/--new-rec changes --rec of a resumed run; for a new run use --rec/);
     expect(existsSync(join(dir, 'never-rec'))).toBe(false);
+    expect(await run('train', '--resume', '--out', out, '--quiet', '--steps', '10', '--new-idt-mask', '0.25')).toBe(0);
+    expect(config().changes.at(-1)).toEqual({ step: 9, field: 'idtMask', from: 1, to: 0.25 });
+    expect(config().weights).toMatchObject({ rec: 2.5, idtMask: 0.25 });
   }, 120_000);
 
   it('--resume from a weights-only export (G only) says so, naming the file and the fix, and changes nothing', async () => {
@@ -129,7 +132,7 @@ describe('sagan train: the run folder', () => {
     for (const f of ['config.json', 'log.jsonl']) writeFileSync(join(gOnly, f), readFileSync(join(out, f)));
     expect(await run('export', '--ckpt', join(out, 'checkpoint.safetensors'), '--out', join(gOnly, 'checkpoint.safetensors'))).toBe(0);
     const before = readFileSync(join(gOnly, 'checkpoint.safetensors'));
-    expect(await run('train', '--resume', '--out', gOnly, '--quiet', '--steps', '9')).not.toBe(0);
+    expect(await run('train', '--resume', '--out', gOnly, '--quiet', '--steps', '50')).not.toBe(0);
     expect(said()).toMatch(/checkpoint\.safetensors: holds no optimiser state \(a weights-only export\?\).*Fix: resume from a run folder's checkpoint/);
     expect(said()).not.toMatch(/Discriminator/);
     expect(readFileSync(join(gOnly, 'checkpoint.safetensors')).equals(before)).toBe(true);

@@ -1,8 +1,9 @@
 /**
  * @file What `sagan train --resume` continues with: the run's own config (from its checkpoint), never
  * silently another. A flag given on the command line must agree with the run (`--batch 8` on a batch-4
- * run is refused, naming the flag); flags not given take the run's values. Five deliberate changes are
- * allowed, and recorded in the config's `changes`: a new total `--steps`, `--new-lr`, `--new-rec`, `--decay-from`
+ * run is refused, naming the flag); flags not given take the run's values. Six deliberate changes are
+ * allowed, and recorded in the config's `changes`: a new total `--steps`, `--new-lr`, the loss weights
+ * `--new-rec` and `--new-idt-mask`, `--decay-from`
  * (a decay that starts here or later, so the learning rate never jumps — e.g. to settle a run that
  * oscillates between snapshots, branched from its best one), and `--g-ema` (an average of G's weights
  * that starts from the current ones; 0 drops it). Output
@@ -63,9 +64,11 @@ export function resumedConfig(run: TrainConfig, step: number, a: TrainArgs, wher
     change('lr', run.lrG, a['new-lr']);
     c.lrG = c.lrD = a['new-lr'];
   }
-  if (a._given.has('new-rec') && a['new-rec'] >= 0 && a['new-rec'] !== run.weights.rec) {
-    change('rec', run.weights.rec, a['new-rec']);
-    c.weights = { ...run.weights, rec: a['new-rec'] };
+  for (const [flag, field, was] of [['new-rec', 'rec', run.weights.rec], ['new-idt-mask', 'idtMask', run.weights.idtMask ?? 1]] as const) {
+    const to = a[flag];
+    if (!a._given.has(flag) || to < 0 || to === was) continue;
+    change(field, was, to);
+    c.weights = { ...c.weights, [field]: to };
   }
   const decay = (d: number) => (Number.isFinite(d) ? d : -1);
   if (a._given.has('decay-from') && a['decay-from'] !== decay(run.decayFrom)) {

@@ -42,6 +42,7 @@ export const TRAIN_FLAGS = {
   'cls-fake': { type: 'number', default: 0, min: 0, help: "not in the paper (0): weight of a critic class-head loss that labels edits with their source attribute, BCE(cls(G(x,t)), c) — so the head cannot keep a cheap cue (e.g. the lenses' tint) that the generator learns to paint instead of the attribute" },
   rec: { type: 'number', default: D.weights.rec, min: 0, help: `weight of the dual reconstruction ‖G(G(x,t), c) − x‖₁ (the paper's ${D.weights.rec}); lower it to weaken the cycle's pull to hide the source attribute's style in the edit, which keeps removals from erasing it` },
   'new-rec': { type: 'number', default: -1, min: -1, help: "with --resume: change the dual reconstruction's weight from here on (recorded in config.json; -1: keep) — e.g. to weaken, late in a run, the cycle's pull to keep a trace of a removed attribute" },
+  'new-idt-mask': { type: 'number', default: -1, min: -1, max: 1, help: "with --resume: change --idt-mask from here on (recorded in config.json; -1: keep) — e.g. to hold a mask that spreads late in a run" },
   idt: { type: 'number', default: D.weights.idt, min: 0, help: `weight of the identity term ‖G(x, c) − x‖₁ (the paper's ${D.weights.idt})` },
   'idt-mask': { type: 'number', default: 1, min: 0, max: 1, help: `not in the paper (1): share of the identity term's gradient that reaches the attention mask. The mask never sees c, so the identity term can be lowered by closing the mask wherever the AMN does not copy x exactly — the thin, high-contrast pixels an edit must change — and a soft mask caps how far any edit goes (sagan eval: region under-masked); 0: the identity term trains only the AMN to copy` },
   augment: { type: 'string', default: 'none', help: `not in the paper (none): differentiable augmentation of every image the critic sees (DiffAugment), comma-separated: ${AUGMENTS.join(', ')}` },
@@ -53,7 +54,7 @@ export const TRAIN_FLAGS = {
   'train-count': { type: 'int', default: 0, min: 0, help: `CelebA folder: the first N images train, the rest are held out (0: ${'list_eval_partition.txt'} if present, else the first 200,000)` },
   'no-attention': { type: 'boolean', default: false, help: 'ablation: G(x, c) = AMN(x, c), no spatial attention' },
   out: { type: 'string', default: 'runs/train', help: 'output folder' },
-  resume: { type: 'boolean', default: false, help: "continue OUT's run from its checkpoint (its settings; --steps/--new-lr/--new-rec/--decay-from/--g-ema change them)" },
+  resume: { type: 'boolean', default: false, help: "continue OUT's run from its checkpoint (its settings; --steps/--new-lr/--new-rec/--new-idt-mask/--decay-from/--g-ema change them)" },
   force: { type: 'boolean', default: false, help: 'start a new run in OUT even though it holds one (deletes its checkpoint, log and samples)' },
   'log-every': { type: 'int', default: D.logEvery, ...bounds(RANGES.logEvery), help: 'read losses back and log every N iterations' },
   'sample-every': { type: 'int', default: D.sampleEvery, ...bounds(RANGES.sampleEvery), help: 'write a sample grid every N iterations' },
@@ -92,7 +93,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const a = parseArgs('train', argv, TRAIN_FLAGS);
   if (a.resume && a.force) throw new UsageError('train: --resume continues the run in --out and --force replaces it; give one of them');
   if (!a.resume && a._given.has('new-lr')) throw new UsageError('train: --new-lr changes the learning rate of a resumed run; for a new run use --lr');
-  if (!a.resume && a._given.has('new-rec')) throw new UsageError('train: --new-rec changes the reconstruction weight of a resumed run; for a new run use --rec');
+  for (const [flag, weight] of [['new-rec', '--rec'], ['new-idt-mask', '--idt-mask']]) {
+    if (!a.resume && a._given.has(flag)) throw new UsageError(`train: --${flag} changes ${weight} of a resumed run; for a new run use ${weight}`);
+  }
   if (a._.length) throw new UsageError(`train: unexpected argument '${a._[0]}' (options start with --)`);
   await checkRunFolder(a.out, { resume: a.resume, force: a.force });
   const ckptPath = `${a.out}/checkpoint.safetensors`;
