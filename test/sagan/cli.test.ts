@@ -40,11 +40,11 @@ describe('sagan CLI', () => {
     expect([edited.width, edited.height, mask.width, mask.height]).toEqual([32, 32, 32, 32]);
   }, 300_000); // first use compiles every SaGAN kernel (slow on lavapipe)
 
-  it('recipe flags land in config.json: --rec (cycle weight), --cls-fake', async () => {
+  it('recipe flags land in config.json: --rec (cycle weight), --cls, --cls-fake', async () => {
     const out = join(dir, 'recipe');
     expect(await main(['train', '--size', '16', '--width', '2', '--res', '0', '--batch', '2', '--steps', '1', '--n-critic', '1',
-      '--data-count', '8', '--rec', '2', '--cls-fake', '0.5', '--out', out, '--quiet'])).toBe(0);
-    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).weights).toEqual({ gp: 10, cls: 1, rec: 2, idt: 100, clsFake: 0.5 });
+      '--data-count', '8', '--rec', '2', '--cls', '3', '--cls-fake', '0.5', '--out', out, '--quiet'])).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).weights).toEqual({ gp: 10, cls: 3, rec: 2, idt: 100, clsFake: 0.5 });
   }, 300_000);
 
   it('quickstart (npm start) warms up, trains and writes the held-out edit grid', async () => {

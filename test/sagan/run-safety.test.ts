@@ -124,6 +124,9 @@ describe('sagan train: the run folder', () => {
     expect(await run('train', '--resume', '--out', out, '--quiet', '--steps', '10', '--new-idt-mask', '0.25')).toBe(0);
     expect(config().changes.at(-1)).toEqual({ step: 9, field: 'idtMask', from: 1, to: 0.25 });
     expect(config().weights).toMatchObject({ rec: 2.5, idtMask: 0.25 });
+    expect(await run('train', '--resume', '--out', out, '--quiet', '--steps', '11', '--new-cls', '3')).toBe(0);
+    expect(config().changes.at(-1)).toEqual({ step: 10, field: 'cls', from: 1, to: 3 });
+    expect(config().weights).toMatchObject({ cls: 3, rec: 2.5, idtMask: 0.25 });
   }, 120_000);
 
   it('--resume from a weights-only export (G only) says so, naming the file and the fix, and changes nothing', async () => {

@@ -3,7 +3,7 @@
  * silently another. A flag given on the command line must agree with the run (`--batch 8` on a batch-4
  * run is refused, naming the flag); flags not given take the run's values. Six deliberate changes are
  * allowed, and recorded in the config's `changes`: a new total `--steps`, `--new-lr`, the loss weights
- * `--new-rec` and `--new-idt-mask`, `--decay-from`
+ * `--new-rec`, `--new-cls` and `--new-idt-mask`, `--decay-from`
  * (a decay that starts here or later, so the learning rate never jumps — e.g. to settle a run that
  * oscillates between snapshots, branched from its best one), and `--g-ema` (an average of G's weights
  * that starts from the current ones; 0 drops it). Output
@@ -33,6 +33,7 @@ const MUST_MATCH: Record<string, (c: TrainConfig) => unknown> = {
   'data-seed': (c) => c.dataSeed,
   'data-count': (c) => c.dataCount,
   'train-count': (c) => c.trainCount ?? 0,
+  cls: (c) => c.weights.cls,
   'cls-fake': (c) => c.weights.clsFake ?? 0,
   rec: (c) => c.weights.rec,
   idt: (c) => c.weights.idt,
@@ -64,7 +65,7 @@ export function resumedConfig(run: TrainConfig, step: number, a: TrainArgs, wher
     change('lr', run.lrG, a['new-lr']);
     c.lrG = c.lrD = a['new-lr'];
   }
-  for (const [flag, field, was] of [['new-rec', 'rec', run.weights.rec], ['new-idt-mask', 'idtMask', run.weights.idtMask ?? 1]] as const) {
+  for (const [flag, field, was] of [['new-rec', 'rec', run.weights.rec], ['new-cls', 'cls', run.weights.cls], ['new-idt-mask', 'idtMask', run.weights.idtMask ?? 1]] as const) {
     const to = a[flag];
     if (!a._given.has(flag) || to < 0 || to === was) continue;
     change(field, was, to);

@@ -39,9 +39,11 @@ export const TRAIN_FLAGS = {
   lr: { type: 'number', default: D.lrG, ...bounds(RANGES.lr), help: 'learning rate of G and D (Adam, betas 0.5, 0.999)' },
   'new-lr': { type: 'number', default: 0, min: 0, max: 1, help: 'with --resume: change the learning rate from here on (recorded in config.json; 0: keep)' },
   'd-warmup': { type: 'int', default: D.dWarmup, ...bounds(RANGES.dWarmup), help: "critic warm-up: D steps on the attribute loss alone before iteration 1 (0: none, as the paper; short runs need ~300)" },
+  cls: { type: 'number', default: D.weights.cls, min: 0, help: `weight λ_cls of the attribute terms, the critic's BCE(cls(x), c) and the generator's BCE(cls(G(x,t)), t) (the paper's ${D.weights.cls})` },
   'cls-fake': { type: 'number', default: 0, min: 0, help: "not in the paper (0): weight of a critic class-head loss that labels edits with their source attribute, BCE(cls(G(x,t)), c) — so the head cannot keep a cheap cue (e.g. the lenses' tint) that the generator learns to paint instead of the attribute" },
   rec: { type: 'number', default: D.weights.rec, min: 0, help: `weight of the dual reconstruction ‖G(G(x,t), c) − x‖₁ (the paper's ${D.weights.rec}); lower it to weaken the cycle's pull to hide the source attribute's style in the edit, which keeps removals from erasing it` },
   'new-rec': { type: 'number', default: -1, min: -1, help: "with --resume: change the dual reconstruction's weight from here on (recorded in config.json; -1: keep) — e.g. to weaken, late in a run, the cycle's pull to keep a trace of a removed attribute" },
+  'new-cls': { type: 'number', default: -1, min: -1, help: "with --resume: change --cls from here on (recorded in config.json; -1: keep)" },
   'new-idt-mask': { type: 'number', default: -1, min: -1, max: 1, help: "with --resume: change --idt-mask from here on (recorded in config.json; -1: keep) — e.g. to hold a mask that spreads late in a run" },
   idt: { type: 'number', default: D.weights.idt, min: 0, help: `weight of the identity term ‖G(x, c) − x‖₁ (the paper's ${D.weights.idt})` },
   'idt-mask': { type: 'number', default: 1, min: 0, max: 1, help: `not in the paper (1): share of the identity term's gradient that reaches the attention mask. The mask never sees c, so the identity term can be lowered by closing the mask wherever the AMN does not copy x exactly — the thin, high-contrast pixels an edit must change — and a soft mask caps how far any edit goes (sagan eval: region under-masked); 0: the identity term trains only the AMN to copy` },
@@ -54,7 +56,7 @@ export const TRAIN_FLAGS = {
   'train-count': { type: 'int', default: 0, min: 0, help: `CelebA folder: the first N images train, the rest are held out (0: ${'list_eval_partition.txt'} if present, else the first 200,000)` },
   'no-attention': { type: 'boolean', default: false, help: 'ablation: G(x, c) = AMN(x, c), no spatial attention' },
   out: { type: 'string', default: 'runs/train', help: 'output folder' },
-  resume: { type: 'boolean', default: false, help: "continue OUT's run from its checkpoint (its settings; --steps/--new-lr/--new-rec/--new-idt-mask/--decay-from/--g-ema change them)" },
+  resume: { type: 'boolean', default: false, help: "continue OUT's run from its checkpoint (its settings; --steps/--new-lr/--new-rec/--new-cls/--new-idt-mask/--decay-from/--g-ema change them)" },
   force: { type: 'boolean', default: false, help: 'start a new run in OUT even though it holds one (deletes its checkpoint, log and samples)' },
   'log-every': { type: 'int', default: D.logEvery, ...bounds(RANGES.logEvery), help: 'read losses back and log every N iterations' },
   'sample-every': { type: 'int', default: D.sampleEvery, ...bounds(RANGES.sampleEvery), help: 'write a sample grid every N iterations' },
@@ -83,7 +85,7 @@ export function configFromFlags(a: TrainArgs): TrainConfig {
     batchSize: a.batch, steps: a.steps, nCritic: a['n-critic'], lrG: a.lr, lrD: a.lr, dWarmup: a['d-warmup'],
     decayFrom: a['decay-from'] < 0 ? Infinity : a['decay-from'], seed: a.seed,
     ...(augment.length ? { augment } : {}), ...(a['g-ema'] > 0 ? { gEma: a['g-ema'] } : {}),
-    weights: { ...DEFAULT_TRAIN.weights, rec: a.rec, idt: a.idt, ...(a['cls-fake'] > 0 ? { clsFake: a['cls-fake'] } : {}), ...(a['idt-mask'] < 1 ? { idtMask: a['idt-mask'] } : {}) },
+    weights: { ...DEFAULT_TRAIN.weights, cls: a.cls, rec: a.rec, idt: a.idt, ...(a['cls-fake'] > 0 ? { clsFake: a['cls-fake'] } : {}), ...(a['idt-mask'] < 1 ? { idtMask: a['idt-mask'] } : {}) },
     logEvery: a['log-every'], sampleEvery: a['sample-every'], checkpointEvery: a['ckpt-every'],
   };
 }
@@ -93,7 +95,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const a = parseArgs('train', argv, TRAIN_FLAGS);
   if (a.resume && a.force) throw new UsageError('train: --resume continues the run in --out and --force replaces it; give one of them');
   if (!a.resume && a._given.has('new-lr')) throw new UsageError('train: --new-lr changes the learning rate of a resumed run; for a new run use --lr');
-  for (const [flag, weight] of [['new-rec', '--rec'], ['new-idt-mask', '--idt-mask']]) {
+  for (const [flag, weight] of [['new-rec', '--rec'], ['new-cls', '--cls'], ['new-idt-mask', '--idt-mask']]) {
     if (!a.resume && a._given.has(flag)) throw new UsageError(`train: --${flag} changes ${weight} of a resumed run; for a new run use ${weight}`);
   }
   if (a._.length) throw new UsageError(`train: unexpected argument '${a._[0]}' (options start with --)`);
