@@ -13,8 +13,9 @@
 # (the critic's class head also labels edits with their source attribute), --idt-mask 0, --down 1 and an
 # average of G's weights (--g-ema 0.998; eval/export use it); Smiling also --amn-residual; a 3,000-step
 # critic warm-up for Smiling and Mouth_Slightly_Open, 300 for the others. The shipped runs are continued
-# (training/eyeglasses-ema-s3, smiling-ema, mouth-slightly-open-down1, no-beard-down1); a missing one starts
-# fresh with --g-ema from iteration 1. docs/training-recipes.md says why each flag.
+# (training/eyeglasses-ema-s3-cls1.5 — branched from eyeglasses-ema-s3 at 1,700 with --new-cls 1.5 —,
+# smiling-ema, mouth-slightly-open-down1, no-beard-down1); a missing one starts fresh with --g-ema from
+# iteration 1 (and λ_cls 1: the Eyeglasses branch's --new-cls 1.5 is a deliberate resume of the run). docs/training-recipes.md says why each flag.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEPS=${STEPS:-6000}
@@ -24,7 +25,7 @@ mkdir -p runs/candidates
 for A in ${*:-Eyeglasses Smiling Mouth_Slightly_Open No_Beard}; do
   n=$(echo "$A" | tr 'A-Z_' 'a-z-')
   case $A in
-    Eyeglasses) run=training/eyeglasses-ema-s3 gen="--d-warmup 300 --seed 3" ;;
+    Eyeglasses) run=training/eyeglasses-ema-s3-cls1.5 gen="--d-warmup 300 --seed 3" ;;
     Smiling) run=training/smiling-ema gen="--amn-residual --d-warmup 3000 --seed 2" ;;
     Mouth_Slightly_Open) run=training/mouth-slightly-open-down1 gen="--d-warmup 3000 --seed 3" ;;
     *) run=training/$n-down1 gen="--d-warmup 300 --seed 3" ;;
