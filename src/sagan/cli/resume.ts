@@ -15,6 +15,13 @@ import type { TrainArgs } from './train.ts';
 import { parseAugmentPolicy, type Augment } from '../augment.ts';
 import { downStages } from '../model.ts';
 
+/** The loss weights a resume may change from here on: the flag, the weight it sets, the flag of a new run. */
+export const WEIGHT_CHANGES = [
+  { flag: 'new-rec', field: 'rec', newRun: '--rec' },
+  { flag: 'new-cls', field: 'cls', newRun: '--cls' },
+  { flag: 'new-idt-mask', field: 'idtMask', newRun: '--idt-mask' },
+] as const;
+
 /** Flags that must match the run, and how each reads its value from a config. */
 const MUST_MATCH: Record<string, (c: TrainConfig) => unknown> = {
   data: (c) => c.data,
@@ -65,8 +72,8 @@ export function resumedConfig(run: TrainConfig, step: number, a: TrainArgs, wher
     change('lr', run.lrG, a['new-lr']);
     c.lrG = c.lrD = a['new-lr'];
   }
-  for (const [flag, field, was] of [['new-rec', 'rec', run.weights.rec], ['new-cls', 'cls', run.weights.cls], ['new-idt-mask', 'idtMask', run.weights.idtMask ?? 1]] as const) {
-    const to = a[flag];
+  for (const { flag, field } of WEIGHT_CHANGES) {
+    const to = a[flag], was = run.weights[field] ?? 1; // idtMask absent: 1, the paper's
     if (!a._given.has(flag) || to < 0 || to === was) continue;
     change(field, was, to);
     c.weights = { ...c.weights, [field]: to };

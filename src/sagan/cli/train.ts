@@ -16,7 +16,7 @@ import { checkModelConfig, PAPER_DOWN } from '../model.ts';
 import { trainingData } from '../training-data.ts';
 import { SAGAN_ATTRIBUTES } from '../data/attrs.ts';
 import { parseArgs, UsageError, type Flags, type Parsed } from './args.ts';
-import { resumedConfig, augmentPolicy } from './resume.ts';
+import { resumedConfig, augmentPolicy, WEIGHT_CHANGES } from './resume.ts';
 import { AUGMENTS } from '../augment.ts';
 import { prepareRunFolder, checkRunFolder, appendLine } from './run-folder.ts';
 import { ProgressBar } from './progress.ts';
@@ -95,8 +95,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const a = parseArgs('train', argv, TRAIN_FLAGS);
   if (a.resume && a.force) throw new UsageError('train: --resume continues the run in --out and --force replaces it; give one of them');
   if (!a.resume && a._given.has('new-lr')) throw new UsageError('train: --new-lr changes the learning rate of a resumed run; for a new run use --lr');
-  for (const [flag, weight] of [['new-rec', '--rec'], ['new-cls', '--cls'], ['new-idt-mask', '--idt-mask']]) {
-    if (!a.resume && a._given.has(flag)) throw new UsageError(`train: --${flag} changes ${weight} of a resumed run; for a new run use ${weight}`);
+  for (const { flag, newRun } of WEIGHT_CHANGES) {
+    if (!a.resume && a._given.has(flag)) throw new UsageError(`train: --${flag} changes ${newRun} of a resumed run; for a new run use ${newRun}`);
   }
   if (a._.length) throw new UsageError(`train: unexpected argument '${a._[0]}' (options start with --)`);
   await checkRunFolder(a.out, { resume: a.resume, force: a.force });
