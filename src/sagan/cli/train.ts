@@ -94,9 +94,10 @@ export function configFromFlags(a: TrainArgs): TrainConfig {
 export async function trainCommand(argv: string[]): Promise<void> {
   const a = parseArgs('train', argv, TRAIN_FLAGS);
   if (a.resume && a.force) throw new UsageError('train: --resume continues the run in --out and --force replaces it; give one of them');
-  if (!a.resume && a._given.has('new-lr')) throw new UsageError('train: --new-lr changes the learning rate of a resumed run; for a new run use --lr');
-  for (const { flag, newRun } of WEIGHT_CHANGES) {
-    if (!a.resume && a._given.has(flag)) throw new UsageError(`train: --${flag} changes ${newRun} of a resumed run; for a new run use ${newRun}`);
+  // Flags that change a resumed run from here on; on a new run they are refused, naming the flag to use instead.
+  const resumeOnly = [{ flag: 'new-lr', what: 'the learning rate', newRun: '--lr' }, ...WEIGHT_CHANGES.map((w) => ({ ...w, what: w.newRun }))];
+  for (const { flag, what, newRun } of resumeOnly) {
+    if (!a.resume && a._given.has(flag)) throw new UsageError(`train: --${flag} changes ${what} of a resumed run; for a new run use ${newRun}`);
   }
   if (a._.length) throw new UsageError(`train: unexpected argument '${a._[0]}' (options start with --)`);
   await checkRunFolder(a.out, { resume: a.resume, force: a.force });
