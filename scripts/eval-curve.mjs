@@ -3,8 +3,9 @@
  * @file Curves over iterations from `sagan eval` output: reads eval.json files (each may hold several
  * checkpoints, e.g. the snapshots of one run) and prints one Markdown row per checkpoint — the issue-12
  * bars side by side: removal closeness (mean, share > 0.5), addition magnitude (median) and localisation,
- * mask IoU (hard and soft), judge success each way, mean |Δ| outside the region. With --svg, also draws
- * them: one panel per bar (removal closeness, addition magnitude, mask IoU, judge removal), one line per
+ * mask IoU (hard and soft), judge success each way and its ceiling (the judge on the renderer's true
+ * counterfactuals x*, what an exact edit would score; n/a in eval.json written before it), mean |Δ|
+ * outside the region. With --svg, also draws them: one panel per bar (removal closeness, addition magnitude, mask IoU, judge removal), one line per
  * run (a run = the folder its checkpoints sit in, or the name given as label=path), the bar dashed.
  * Usage: node scripts/eval-curve.mjs [--svg out.svg] [label=]runs/eval-a/eval.json [more.json …]
  */
@@ -28,7 +29,7 @@ for (const arg of args) {
       m.checkpoint.replace(/^.*runs\//, ''), m.step,
       f(remove.closeness), f(remove.closenessAbove, 2), f(add.closeness),
       f(add.magnitude), f(add.localisation), f(remove.magnitude),
-      f(all.maskIoU), f(all.maskSoftIoU), f(all.maskInRegion), f(all.maskShort, 2), f(all.amnCopy), f(add.success, 2), f(remove.success, 2), f(all.outsideMae, 4),
+      f(all.maskIoU), f(all.maskSoftIoU), f(all.maskInRegion), f(all.maskShort, 2), f(all.amnCopy), f(add.success, 2), f(remove.success, 2), f(add.judgeOnTruth, 2), f(remove.judgeOnTruth, 2), f(all.outsideMae, 4),
     ]);
     const run = label ?? basename(dirname(m.checkpoint));
     if (!series.has(run)) series.set(run, []);
@@ -36,7 +37,7 @@ for (const arg of args) {
   }
 }
 const head = ['checkpoint', 'step', 'remove closeness', '> 0.5', 'add closeness', 'add magnitude (median)', 'add localisation',
-  'remove magnitude', 'mask IoU', 'soft IoU', 'mask in R', 'R under-masked', 'AMN copy \\|err\\| in R', 'judge add', 'judge remove', '\\|Δ\\| outside'];
+  'remove magnitude', 'mask IoU', 'soft IoU', 'mask in R', 'R under-masked', 'AMN copy \\|err\\| in R', 'judge add', 'judge remove', 'judge add on x*', 'judge remove on x*', '\\|Δ\\| outside'];
 console.log(`| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|`);
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 
