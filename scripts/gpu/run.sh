@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # @file One lease of the lent GPU machine (issues 12 and 15), as one prepared script: the training bench
 # (ours in Deno on Vulkan vs the PyTorch twin on CUDA, with the per-kernel profile), then the issue-12
-# recipe (--idt-mask 0 --down 1 --g-ema 0.998; --amn-residual for Smiling) trained by this engine for the four attributes side by side, the hardened
+# recipe (--idt-mask 0 --down 1 --g-ema 0.998; --amn-residual for Smiling; Eyeglasses --new-cls 1.5 from CLS_FROM) trained by this engine for the four attributes side by side, the hardened
 # judges, and `sagan eval` of every 500-iteration snapshot. Everything comes back under $OUT.
 #   here:  bash ../shared/gpu/prepare.sh && node scripts/gpu/bundle.mjs
 #   there: bash .gpu/enter.sh bash scripts/gpu/run.sh          (device tool, carry [".gpu"])
-#   try it on the CPU first: PATH=$PWD/node_modules/.bin:$PATH SMOKE=1 STEPS=2 DECAY=1 SNAP=1 D_WARMUP=2 TRAIN_END=500 EVAL_END=800 bash scripts/gpu/run.sh
+#   try it on the CPU first: PATH=$PWD/node_modules/.bin:$PATH SMOKE=1 STEPS=2 DECAY=1 SNAP=1 D_WARMUP=2 CLS_FROM=1 TRAIN_END=500 EVAL_END=800 bash scripts/gpu/run.sh
 # Phases end on the clock (seconds from the start): bench by BENCH_END, training by TRAIN_END, evals by
 # EVAL_END; the packing after that takes seconds. Each run checkpoints every 100 iterations (atomic
 # writes), so a run stopped by the clock keeps its last checkpoint.
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/gpu-out}
 W=${WORK:-/tmp/gpu-work}
 BENCH_END=${BENCH_END:-230} TRAIN_END=${TRAIN_END:-500} EVAL_END=${EVAL_END:-570}
-STEPS=${STEPS:-3000} DECAY=${DECAY:-2000} SNAP=${SNAP:-500} D_WARMUP=${D_WARMUP:-3000}
+STEPS=${STEPS:-3000} DECAY=${DECAY:-2000} SNAP=${SNAP:-500} D_WARMUP=${D_WARMUP:-3000} CLS_FROM=${CLS_FROM:-1700}
 T0=$(date +%s)
 now() { echo $(($(date +%s) - T0)); }
 left() { local l=$(($1 - $(now))); echo $((l > 5 ? l : 5)); }
@@ -49,7 +49,8 @@ fi
 #    average of G's weights (--g-ema 0.998) — and a critic warm-up long enough for the critic to see the
 #    attribute (3,000 steps), seeds 3 and 4 for Eyeglasses and Smiling, the other two attributes, Smiling
 #    at 64², and the no-attention ablation, all at once; judges beside them.
-RECIPE="--width 16 --res 2 --batch 8 --d-warmup $D_WARMUP --lr 1e-3 --cls-fake 1 --steps $STEPS --decay-from $DECAY --g-ema 0.998"
+BASE="--width 16 --res 2 --batch 8 --d-warmup $D_WARMUP --lr 1e-3 --cls-fake 1 --decay-from $DECAY --g-ema 0.998"
+RECIPE="$BASE --steps $STEPS"
 GEN="--idt-mask 0 --down 1"
 pids=()
 train() { # name, args…
@@ -58,9 +59,20 @@ train() { # name, args…
     > "$W/runs/$n.txt" 2>&1 &
   pids+=($!)
 }
+# Eyeglasses: the shipped two-stage run — λ_cls 1 to CLS_FROM, then resumed with --new-cls 1.5 to STEPS (the
+# stronger attribute term pushes removals through once they are faithful; from iteration 1 it spreads the
+# mask: docs/training-recipes.md, 2026-12-05 second session).
+train_cls15() { # name, args… (without --steps)
+  local n=$1; shift
+  ( timeout "$(left "$TRAIN_END")" $CLI train "$@" --steps "$CLS_FROM" --ckpt-every 100 --sample-every "$SNAP" --quiet \
+      --out "$W/runs/$n" > "$W/runs/$n.txt" 2>&1 &&
+    timeout "$(left "$TRAIN_END")" $CLI train --resume --new-cls 1.5 --steps "$STEPS" --quiet --out "$W/runs/$n" \
+      >> "$W/runs/$n.txt" 2>&1 ) &
+  pids+=($!)
+}
 # Seeds, not variants: two runs of one recipe differed more than most recipe changes measured so far.
-train eyeglasses-s3 --attr Eyeglasses --size 32 $RECIPE $GEN --seed 3
-train eyeglasses-s4 --attr Eyeglasses --size 32 $RECIPE $GEN --seed 4
+train_cls15 eyeglasses-s3 --attr Eyeglasses --size 32 $BASE $GEN --seed 3
+train_cls15 eyeglasses-s4 --attr Eyeglasses --size 32 $BASE $GEN --seed 4
 train eyeglasses-lr2e4 --attr Eyeglasses --size 32 $RECIPE $GEN --seed 3 --lr 2e-4
 train smiling-s3 --attr Smiling --size 32 $RECIPE $GEN --amn-residual --seed 3
 train smiling-s4 --attr Smiling --size 32 $RECIPE $GEN --amn-residual --seed 4
