@@ -1,8 +1,9 @@
 """Checkpoints in sagan-webgpu's format (src/sagan/checkpoint.ts), so the engine loads them unchanged and
 this trainer resumes the engine's: one safetensors file with G.* and D.* (the shared parameter names),
-both Adam states as optG.state.<i>.{step,exp_avg,exp_avg_sq} / optD.… (i = position in parameters(),
-step an F32 scalar), and string metadata: format, step, config (the engine's TrainConfig JSON), rng,
-batches (the data stream position) and optG/optD.param_groups. Nothing PyTorch-specific is stored."""
+Gema.* (the average of G's weights, G's names, when the run keeps one: --g-ema), both Adam states as
+optG.state.<i>.{step,exp_avg,exp_avg_sq} / optD.… (i = position in parameters(), step an F32 scalar),
+and string metadata: format, step, config (the engine's TrainConfig JSON), rng, batches (the data
+stream position) and optG/optD.param_groups. Nothing PyTorch-specific is stored."""
 import json
 import math
 
@@ -28,15 +29,19 @@ def _adam_state(opt, params):
     return out, json.dumps(groups)
 
 
-def _json_config(cfg):
-    # JSON has no Infinity: the engine writes decayFrom = Infinity as null, so do the same.
-    return json.dumps({k: (None if isinstance(v, float) and math.isinf(v) else v) for k, v in cfg.items()})
+def config_json(cfg, indent=None):
+    """The config as the engine writes it (config.json, checkpoint metadata). JSON has no Infinity: the
+    engine writes decayFrom = Infinity as null, so do the same."""
+    return json.dumps({k: (None if isinstance(v, float) and math.isinf(v) else v) for k, v in cfg.items()}, indent=indent)
 
 
-def save(path, G, D, optG, optD, step, config, rng, batches):
+def save(path, G, D, optG, optD, step, config, rng, batches, Gema=None):
+    """Gema: the averaged copy of G (ema.GeneratorEMA.module), or None."""
     tensors = {f"G.{k}": v.float() for k, v in G.state_dict().items()}
     tensors.update({f"D.{k}": v.float() for k, v in D.state_dict().items()})
-    meta = {"format": FORMAT, "step": str(step), "config": _json_config(config), "rng": json.dumps(rng),
+    if Gema is not None:
+        tensors.update({f"Gema.{k}": v.float() for k, v in Gema.state_dict().items()})
+    meta = {"format": FORMAT, "step": str(step), "config": config_json(config), "rng": json.dumps(rng),
             "batches": str(batches)}
     for name, opt, mod in (("optG", optG, G), ("optD", optD, D)):
         if opt is None:

@@ -4,14 +4,16 @@ values in [−1, 1], labels 1 where the attribute is +1; and the same batch stre
 slice of epoch-wise permutations seeded by (seed, epoch) with the engine's PRNG (mulberry32 + lowbias32,
 ported below), so one process here sees exactly the batches the engine's trainer sees.
 
-Split: list_eval_partition.txt's train part (0) when the file exists, else the first `train_count`
-listed images (the re-implementation's split)."""
+Split, as src/sagan/training-data.ts: with `train_count` (the engine's config.trainCount, --train-count)
+the first train_count listed images; without, list_eval_partition.txt's train part (0) when the file
+exists, else the first 200,000 listed images (the re-implementation's split)."""
 import os
 
 import numpy as np
 import torch
 
 ATTR_FILE, PARTITION_FILE, IMAGE_DIR = "list_attr_celeba.txt", "list_eval_partition.txt", "img_align_celeba"
+CELEBA_TRAIN_COUNT = 200_000
 M32 = 0xFFFFFFFF
 
 
@@ -125,7 +127,7 @@ def image_to_tensor(rgb, size):
 
 # ── the folder ──────────────────────────────────────────────────────────────────────────────────────────
 class CelebAFolder:
-    def __init__(self, root, attribute, size, split="train", train_count=200_000):
+    def __init__(self, root, attribute, size, split="train", train_count=None):
         self.root, self.size = root, size
         with open(os.path.join(root, ATTR_FILE), encoding="utf-8-sig") as f:
             lines = [l for l in f.read().splitlines()]
@@ -137,13 +139,15 @@ class CelebAFolder:
         col = attrs.index(attribute) + 1
         rows = [l.split() for l in lines[2:]]
         part_path = os.path.join(root, PARTITION_FILE)
-        if os.path.exists(part_path):
+        self.train_count = train_count  # the split by count, or None (list_eval_partition.txt's)
+        if train_count is None and os.path.exists(part_path):
             want = {"train": "0", "val": "1", "test": "2"}[split]
             with open(part_path, encoding="utf-8-sig") as f:
                 part = dict(l.split() for l in f.read().splitlines() if l.strip())
             rows = [r for r in rows if part.get(r[0]) == want]
         else:
-            rows = rows[:train_count] if split == "train" else rows[train_count:]
+            self.train_count = n = CELEBA_TRAIN_COUNT if train_count is None else train_count
+            rows = rows[:n] if split == "train" else rows[n:]
         if not rows:
             raise ValueError(f"{root}: the {split} split is empty")
         self.names = [r[0] for r in rows]

@@ -1,6 +1,8 @@
 """SaGAN's networks, layer for layer and name for name as src/sagan/model.ts (so state dicts interchange):
-AMN(x, c) edits, SAN(x) gives the attention mask b, G(x, c) = b·AMN(x, c) + (1 − b)·x; D has a 2×2
-critic map (src) and an attribute logit (cls)."""
+AMN(x, c) edits, SAN(x) gives the attention mask b, G(x, c) = b·AMN(x, c) + (1 − b)·x (G.parts also
+returns AMN's edit, which the identity term's mask-gradient share needs); D has a 2×2 critic map (src)
+and an attribute logit (cls). build() makes both from the engine's model config and refuses a key it
+does not know."""
 import torch
 import torch.nn as nn
 
@@ -63,12 +65,16 @@ class Generator(nn.Module):
         self.amn = AMN(w, n_res, down, residual)
         self.san = SAN(w, n_res, down) if attention else None
 
-    def forward(self, x, c):
+    def parts(self, x, c):
+        """(image, mask, AMN's edit y): image = b·y + (1 − b)·x, or y itself without attention (mask None)."""
         y = self.amn(x, c)
         if self.san is None:
-            return y, None
+            return y, None, y
         b = self.san(x)
-        return b * y + (1 - b) * x, b
+        return b * y + (1 - b) * x, b, y
+
+    def forward(self, x, c):
+        return self.parts(x, c)[:2]
 
 
 class Discriminator(nn.Module):
@@ -95,8 +101,15 @@ def init_discriminator(D):
             nn.init.zeros_(m.bias)
 
 
+# The engine's ModelConfig fields (src/sagan/model.ts): a layer option the twin lacks must not be ignored.
+MODEL_KEYS = {"size", "width", "nRes", "attention", "down", "residual"}
+
+
 def build(model_cfg):
     """G and D from the checkpoint's model config {size, width, nRes, attention, down?} (the engine's ModelConfig)."""
+    unknown = sorted(set(model_cfg) - MODEL_KEYS)
+    if unknown:
+        raise ValueError(f"model: config key '{unknown[0]}' is not implemented by the PyTorch twin (it knows {', '.join(sorted(MODEL_KEYS))})")
     s, w, n = int(model_cfg["size"]), int(model_cfg["width"]), int(model_cfg["nRes"])
     down = int(model_cfg.get("down", 3))
     if s < 16 or s & (s - 1):

@@ -3,54 +3,58 @@
     python3 -m sagan_torch.train --data /data/celeba --attr Smiling --out runs/smile
     torchrun --nproc_per_node 8 -m sagan_torch.train --data /data/celeba --attr Smiling --batch 2 --out runs/smile
 
-The flags are `sagan train`'s (src/sagan/cli/train.ts); --batch is per process (the step averages the
-gradients of all processes' batches: 8 × 2 = the paper's 16). Process 0 writes OUT/log.jsonl (one line
-per iteration, the engine's fields), OUT/config.json and OUT/checkpoint.safetensors in the engine's
-format — `sagan edit --ckpt OUT/checkpoint.safetensors` uses it as is, and `--resume` continues from it
-(also from a checkpoint the engine wrote). Backend: NCCL on CUDA, gloo on CPU."""
-import argparse
+The flags are `sagan train`'s (src/sagan/cli/train.ts; config.py lists them), loss weights (--cls,
+--cls-fake, --rec, --idt, --idt-mask) and the average of G's weights (--g-ema) included; --batch is per
+process (the step averages the gradients of all processes' batches: 8 × 2 = the paper's 16). Process 0
+writes OUT/log.jsonl (one line per iteration, the engine's fields), OUT/config.json and
+OUT/checkpoint.safetensors in the engine's format — `sagan edit --ckpt OUT/checkpoint.safetensors` uses
+it as is. `--resume` continues the run in OUT (also one the engine wrote) with its own config; --steps,
+--new-lr, --new-rec, --new-cls, --new-idt-mask, --decay-from and --g-ema change it from here on, recorded
+in config.json "changes" as the engine records them. Backend: NCCL on CUDA, gloo on CPU."""
 import json
-import math
 import os
 import sys
 import time
 
 import torch
 
+from . import checkpoint as ckpt
+from .config import UsageError, new_config, parse, resumed_config
 from .data import CelebAFolder, Stream
-from .losses import PAPER_WEIGHTS
 from .trainer import Trainer
 
 
-def parse(argv):
-    p = argparse.ArgumentParser(prog="sagan_torch.train", description=__doc__.split("\n\n")[0])
-    a = p.add_argument
-    a("--data", required=True, help="a CelebA-layout folder (list_attr_celeba.txt + img_align_celeba/)")
-    a("--attr", default="Eyeglasses", help="attribute to edit (any of the list's columns)")
-    a("--size", type=int, default=128, help="image size (power of two >= 16)")
-    a("--width", type=int, default=32, help="base width w of G and D")
-    a("--res", type=int, default=4, help="residual blocks in AMN and SAN")
-    a("--down", type=int, default=3, help="down-sampling stages of AMN and SAN (the paper's 3; as sagan train --down)")
-    a("--amn-residual", action="store_true", help="the AMN predicts the change, tanh(atanh(0.99 x) + f) (as sagan train --amn-residual)")
-    a("--batch", type=int, default=16, help="batch size per process")
-    a("--steps", type=int, default=10000, help="iterations (each: n-critic D steps + 1 G step)")
-    a("--n-critic", type=int, default=3, help="D steps per G step")
-    a("--lr", type=float, default=2e-4, help="learning rate of G and D (Adam, betas 0.5, 0.999)")
-    a("--d-warmup", type=int, default=0, help="critic warm-up: D steps on the attribute loss alone before iteration 1")
-    a("--decay-from", type=int, default=-1, help="decay the learning rate linearly to 0 from this iteration (-1: never)")
-    a("--seed", type=int, default=1, help="seed of weights, batch order and noise")
-    a("--no-attention", action="store_true", help="ablation: G(x, c) = AMN(x, c), no spatial attention")
-    a("--out", default="runs/train", help="output folder")
-    a("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors (same model config)")
-    a("--log-every", type=int, default=10, help="print a progress line every N iterations (log.jsonl gets every one)")
-    a("--ckpt-every", type=int, default=500, help="write the checkpoint every N iterations")
-    a("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
-    return p.parse_args(argv)
+def setup(argv, world):
+    """→ (args, config, dataset, checkpoint path or None, notes to print): everything checked before anything is written."""
+    a, given = parse(argv, __doc__.split("\n\n")[0])
+    ck = os.path.join(a.out, "checkpoint.safetensors")
+    if not a.resume:
+        config = new_config(a, given, world)
+        ds = CelebAFolder(a.data, a.attr, a.size, "train")
+        if ds.train_count is not None:  # split by count: recorded, as the engine does, so a resume splits the same way
+            config = {**config, "trainCount": ds.train_count}
+        return a, config, ds, None, []
+    if not os.path.exists(ck):
+        raise UsageError(f"train: --resume but {ck} does not exist. Fix: drop --resume, or point --out at the run to continue.")
+    meta = ckpt.read(ck)["meta"]
+    config = resumed_config(meta["config"], meta["step"], a, given, ck)
+    ds = CelebAFolder(a.data, config["attribute"], config["model"]["size"], "train", config.get("trainCount"))
+    notes = [f"train: reading the run's data (recorded as {config['data']}) from {a.data}"] if config["data"] != a.data else []
+    was = config.get("processes", 1)
+    if world != was:  # allowed (the stream position counts per-process batches), but the step's batch changes: said
+        notes.append(f"train: {world} process(es) × batch {config['batchSize']} continue a run of {was} × {config['batchSize']}: "
+                     f"each step now averages {world * config['batchSize']} images instead of {was * config['batchSize']}")
+        config["processes"] = world
+    return a, config, ds, ck, notes
 
 
 def main(argv=None):
-    a = parse(sys.argv[1:] if argv is None else argv)
     rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+    say = print if rank == 0 else (lambda *_a, **_k: None)
+    try:
+        a, config, ds, resume_from, notes = setup(sys.argv[1:] if argv is None else argv, world)
+    except (UsageError, ValueError) as e:
+        sys.exit(str(e))
     local = int(os.environ.get("LOCAL_RANK", 0))
     cuda = torch.cuda.is_available() if a.device == "auto" else a.device == "cuda"
     device = f"cuda:{local}" if cuda else "cpu"
@@ -58,46 +62,43 @@ def main(argv=None):
         torch.cuda.set_device(local)
     if world > 1:
         torch.distributed.init_process_group("nccl" if cuda else "gloo")
-    config = {
-        "attribute": a.attr, "data": a.data,
-        "model": {"size": a.size, "width": a.width, "nRes": a.res, "attention": not a.no_attention,
-                  **({"down": a.down} if a.down != 3 else {}), **({"residual": True} if a.amn_residual else {})},
-        "batchSize": a.batch, "steps": a.steps, "nCritic": a.n_critic, "lrG": a.lr, "lrD": a.lr,
-        "betas": [0.5, 0.999], "decayFrom": math.inf if a.decay_from < 0 else a.decay_from,
-        "weights": PAPER_WEIGHTS, "seed": a.seed, "dWarmup": a.d_warmup,
-        "logEvery": a.log_every, "sampleEvery": a.ckpt_every, "checkpointEvery": a.ckpt_every,
-        "processes": world,
-    }
-    ds = CelebAFolder(a.data, a.attr, a.size, "train")
-    t = Trainer(config, Stream(ds, a.batch, a.seed, rank, world), device, rank, world)
+    try:
+        t = Trainer(config, Stream(ds, config["batchSize"], config["seed"], rank, world), device, rank, world)
+        if resume_from:
+            t.resume(resume_from)
+    except ValueError as e:
+        sys.exit(str(e))
     ck = os.path.join(a.out, "checkpoint.safetensors")
-    if a.resume:
-        if not os.path.exists(ck):
-            sys.exit(f"train: --resume but {ck} does not exist")
-        t.resume(ck)
-    say = print if rank == 0 else (lambda *_a, **_k: None)
+    if resume_from:
+        say(f"resumed from {ck} at iteration {t.step}")
+        for n in notes:
+            say(n)
+        for ch in (c for c in config.get("changes", []) if c["step"] == t.step):
+            say(f"train: {ch['field']} changed from {ch['from']} to {ch['to']} at iteration {ch['step']} (recorded in {a.out}/config.json)")
     if rank == 0:
         os.makedirs(a.out, exist_ok=True)
         with open(os.path.join(a.out, "config.json"), "w") as f:
-            json.dump({**config, "decayFrom": None if math.isinf(config["decayFrom"]) else config["decayFrom"]}, f, indent=2)
-        if not a.resume:
+            f.write(ckpt.config_json(t.config, 2) + "\n")
+        if not resume_from:
             open(os.path.join(a.out, "log.jsonl"), "w").close()
-    say(f"training SaGAN {a.size}² w{a.width} res{a.res} on {a.data}/{a.attr} ({len(ds)} train images): {world} process(es) × batch {a.batch}"
-        f" on {device if world == 1 else ('cuda' if cuda else 'cpu')}, iterations {t.step + 1}–{a.steps}", flush=True)
+    m, steps = config["model"], config["steps"]
+    say(f"training SaGAN {m['size']}² w{m['width']} res{m['nRes']} on {a.data}/{config['attribute']} ({len(ds)} train images): "
+        f"{world} process(es) × batch {config['batchSize']} on {device if world == 1 else ('cuda' if cuda else 'cpu')}, "
+        f"iterations {t.step + 1}–{steps}", flush=True)
     cls = t.warmup()
     if cls is not None:
-        say(f"critic warm-up: {a.d_warmup} steps, last BCE {cls:.3f}", flush=True)
+        say(f"critic warm-up: {config['dWarmup']} steps, last BCE {cls:.3f}", flush=True)
     t0, s0 = time.perf_counter(), t.step
-    while t.step < a.steps:
+    while t.step < steps:
         rec = t.iteration()
         rec["sec_per_iter"] = (time.perf_counter() - t0) / (t.step - s0)
         if rank == 0:
             with open(os.path.join(a.out, "log.jsonl"), "a") as f:
                 f.write(json.dumps(rec) + "\n")
-            if t.step % a.ckpt_every == 0 or t.step == a.steps:
+            if t.step % config["checkpointEvery"] == 0 or t.step == steps:
                 t.save(ck)
-            if t.step % a.log_every == 0 or t.step == a.steps:
-                say(f"[{t.step}/{a.steps}] D {rec['d_loss']:.3f} GP {rec['gp']:.3f} G {rec['g_loss']:.3f} rec {rec['rec']:.3f}"
+            if t.step % config["logEvery"] == 0 or t.step == steps:
+                say(f"[{t.step}/{steps}] D {rec['d_loss']:.3f} GP {rec['gp']:.3f} G {rec['g_loss']:.3f} rec {rec['rec']:.3f}"
                     f" mask {rec['mask_mean']:.2f} ({rec['sec_per_iter']:.2f} s/it)", flush=True)
     if world > 1:
         torch.distributed.barrier()

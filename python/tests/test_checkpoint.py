@@ -1,5 +1,5 @@
 """Unit tests of the pieces the cross-engine tests do not isolate: the safetensors writer's layout, the
-checkpoint round trip (weights, both Adam states, metadata) and the ported PRNG.
+checkpoint round trip (weights, both Adam states, metadata, the average of G's weights) and the ported PRNG.
 Run: cd python && /usr/bin/python3 -m unittest discover -s tests"""
 import json
 import math
@@ -83,21 +83,48 @@ class CheckpointTest(unittest.TestCase):
         b = u.iteration([(x, c)], [torch.tensor([0.5, 0.5])])
         self.assertEqual(a, b)
 
-    def test_an_engine_average_of_g_is_read_and_a_run_keeping_one_is_not_resumed_here(self):
-        t = Trainer(CONFIG)
+    def test_the_average_of_g_follows_each_step_and_resumes_exactly(self):
+        cfg = {**CONFIG, "gEma": 0.75}
+        t = Trainer(cfg)
+        x, c = torch.rand(2, 3, 16, 16) * 2 - 1, torch.tensor([1.0, 0.0])
+        self.assertTrue(all(torch.equal(a, p) for a, p in zip(t.Gema.parameters(), t.G.parameters())))  # starts at G
+        before = [a.clone() for a in t.Gema.parameters()]
+        t.iteration([(x, c)], [torch.tensor([0.3, 0.6])])
+        for a0, a, p in zip(before, t.Gema.parameters(), t.G.parameters()):
+            self.assertTrue(torch.equal(a, a0 + (p - a0) * 0.25))  # avg + (p − avg)(1 − β), bit for bit
+            self.assertFalse(a.requires_grad)
+        self.assertFalse(all(torch.equal(a, p) for a, p in zip(t.Gema.parameters(), t.G.parameters())))
         with tempfile.TemporaryDirectory() as d:
             p = os.path.join(d, "c.safetensors")
             t.save(p)
-            with open(p, "rb") as f:
-                tensors, md = parse(f.read())
-            tensors.update({f"Gema.{k[2:]}": v * 2 for k, v in tensors.items() if k.startswith("G.")})
-            md["config"] = json.dumps({**json.loads(md["config"]), "gEma": 0.995})
-            with open(p, "wb") as f:
-                f.write(serialize(tensors, md))
             ck = ckpt.read(p)
             self.assertEqual(sorted(ck["parts"]["Gema"]), sorted(ck["parts"]["G"]))
-            with self.assertRaisesRegex(ValueError, "keeps an average of G's weights"):
-                Trainer(CONFIG).resume(p)
+            self.assertTrue(all(v.dtype == torch.float32 for v in ck["parts"]["Gema"].values()))
+            u = Trainer({**cfg, "seed": 99})
+            u.resume(p)
+            for a, b in zip(t.Gema.parameters(), u.Gema.parameters()):
+                self.assertTrue(torch.equal(a, b))
+            # The engine's resume --g-ema on a run without an average: it starts from the resumed G.
+            plain = Trainer(CONFIG)
+            plain.iteration([(x, c)], [torch.tensor([0.3, 0.6])])
+            plain.save(p)
+            v = Trainer(cfg)
+            v.resume(p)
+            for a, g in zip(v.Gema.parameters(), plain.G.parameters()):
+                self.assertTrue(torch.equal(a, g))
+            # A run that keeps one but whose file holds none is damaged, not silently restarted.
+            with open(p, "rb") as f:
+                tensors, md = parse(f.read())
+            md["config"] = json.dumps({**json.loads(md["config"]), "gEma": 0.75})
+            with open(p, "wb") as f:
+                f.write(serialize(tensors, md))
+            with self.assertRaisesRegex(ValueError, "holds none"):
+                Trainer(cfg).resume(p)
+        a = t.iteration([(x, c)], [torch.tensor([0.5, 0.5])])
+        b = u.iteration([(x, c)], [torch.tensor([0.5, 0.5])])
+        self.assertEqual(a, b)
+        for p, q in zip(t.Gema.parameters(), u.Gema.parameters()):
+            self.assertTrue(torch.equal(p, q))
 
 
 class RngTest(unittest.TestCase):
