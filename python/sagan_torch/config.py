@@ -72,6 +72,7 @@ FLAGS = [
     ("--out", dict(default="runs/train", help="output folder")),
     ("--resume", dict(action="store_true", help="continue OUT's run from its checkpoint (its settings; --steps/--new-lr/--new-rec/"
                                                  "--new-cls/--new-idt-mask/--decay-from/--g-ema change them)")),
+    ("--force", dict(action="store_true", help="start a new run in OUT even though it holds one (replaces its checkpoint, log and config)")),
     ("--log-every", dict(type=_number(int, 1), default=10, help="print a progress line every N iterations (log.jsonl gets every one)")),
     ("--ckpt-every", dict(type=_number(int, 1), default=500, help="write the checkpoint every N iterations")),
     ("--device", dict(default="auto", help="auto (CUDA when present), cpu or cuda")),

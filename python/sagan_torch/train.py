@@ -24,10 +24,43 @@ from .data import CelebAFolder, Stream
 from .trainer import Trainer
 
 
+# The files that make a folder a run (the engine's run-folder.ts RUN_FILES).
+RUN_FILES = ["checkpoint.safetensors", "log.jsonl", "config.json"]
+
+
+def cut_log(path, step):
+    """Keeps the log's lines of iterations 1 … step, each once, as the engine's cutLog does on resume: a run
+    killed after logging past its last checkpoint would otherwise log those iterations twice (a line cut
+    short by the kill does not parse and is dropped)."""
+    if not os.path.exists(path):
+        return
+    keep, seen = [], set()
+    with open(path) as f:
+        for line in f:
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            n = rec.get("step") if isinstance(rec, dict) else None
+            if not isinstance(n, (int, float)) or n > step or n in seen:
+                continue
+            seen.add(n)
+            keep.append(line.rstrip("\n") + "\n")
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
+        f.writelines(keep)
+    os.replace(tmp, path)
+
+
 def setup(argv, world):
     """→ (args, config, dataset, checkpoint path or None, notes to print): everything checked before anything is written."""
     a, given = parse(argv, __doc__.split("\n\n")[0])
     ck = os.path.join(a.out, "checkpoint.safetensors")
+    if a.resume and a.force:
+        raise UsageError("train: --resume continues the run in --out and --force replaces it; give one of them")
+    held = [f for f in RUN_FILES if os.path.exists(os.path.join(a.out, f))]
+    if held and not (a.resume or a.force):  # as the engine (run-folder.ts): never overwrite a run unasked
+        raise UsageError(f"train: {a.out} already holds a run ({', '.join(held)}). Fix: --resume to continue it, --force to replace it, or another --out.")
     if not a.resume:
         config = new_config(a, given, world)
         ds = CelebAFolder(a.data, a.attr, a.size, "train")
@@ -80,7 +113,11 @@ def main(argv=None):
         with open(os.path.join(a.out, "config.json"), "w") as f:
             f.write(ckpt.config_json(t.config, 2) + "\n")
         if not resume_from:
+            if os.path.exists(ck):  # --force: the replaced run's checkpoint must not outlive it
+                os.remove(ck)
             open(os.path.join(a.out, "log.jsonl"), "w").close()
+        else:
+            cut_log(os.path.join(a.out, "log.jsonl"), t.step)
     m, steps = config["model"], config["steps"]
     say(f"training SaGAN {m['size']}² w{m['width']} res{m['nRes']} on {a.data}/{config['attribute']} ({len(ds)} train images): "
         f"{world} process(es) × batch {config['batchSize']} on {device if world == 1 else ('cuda' if cuda else 'cpu')}, "
