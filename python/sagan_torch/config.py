@@ -5,7 +5,7 @@
     not the paper's, gEma only when > 0), plus `processes`;
   - resumed_config: what `--resume` continues with — the run's own config from its checkpoint, never
     the flags' defaults. A flag that must match the run and differs is refused ("Fix: …"); --steps,
-    --new-lr, --new-rec, --new-cls, --new-idt-mask, --decay-from and --g-ema change it from here on,
+    --new-lr, --new-rec, --new-cls, --new-cls-fake, --new-idt-mask, --decay-from and --g-ema change it from here on,
     recorded in config["changes"] exactly as the engine records them.
 Errors are UsageError: one line saying what is wrong and how to fix it."""
 import argparse
@@ -56,6 +56,7 @@ FLAGS = [
     ("--rec", dict(type=_number(float, 0), default=PAPER_WEIGHTS["rec"], help="weight of the dual reconstruction ‖G(G(x,t), c) − x‖₁ (the paper's 20)")),
     ("--new-rec", dict(type=_number(float, -1), default=-1.0, help="with --resume: change --rec from here on (recorded in config.json; -1: keep)")),
     ("--new-cls", dict(type=_number(float, -1), default=-1.0, help="with --resume: change --cls from here on (recorded in config.json; -1: keep)")),
+    ("--new-cls-fake", dict(type=_number(float, -1), default=-1.0, help="with --resume: change --cls-fake from here on (recorded in config.json; -1: keep)")),
     ("--new-idt-mask", dict(type=_number(float, -1, 1), default=-1.0, help="with --resume: change --idt-mask from here on (recorded in config.json; -1: keep)")),
     ("--idt", dict(type=_number(float, 0), default=PAPER_WEIGHTS["idt"], help="weight of the identity term ‖G(x, c) − x‖₁ (the paper's 100)")),
     ("--idt-mask", dict(type=_number(float, 0, 1), default=1.0,
@@ -71,14 +72,17 @@ FLAGS = [
     ("--no-attention", dict(action="store_true", help="ablation: G(x, c) = AMN(x, c), no spatial attention")),
     ("--out", dict(default="runs/train", help="output folder")),
     ("--resume", dict(action="store_true", help="continue OUT's run from its checkpoint (its settings; --steps/--new-lr/--new-rec/"
-                                                 "--new-cls/--new-idt-mask/--decay-from/--g-ema change them)")),
+                                                 "--new-cls/--new-cls-fake/--new-idt-mask/--decay-from/--g-ema change them)")),
     ("--force", dict(action="store_true", help="start a new run in OUT even though it holds one (replaces its checkpoint, log and config)")),
     ("--log-every", dict(type=_number(int, 1), default=10, help="print a progress line every N iterations (log.jsonl gets every one)")),
     ("--ckpt-every", dict(type=_number(int, 1), default=500, help="write the checkpoint every N iterations")),
     ("--device", dict(default="auto", help="auto (CUDA when present), cpu or cuda")),
 ]
 # The flags that change a resumed run from here on; a new run refuses them, naming the flag to use.
-WEIGHT_CHANGES = [("new-rec", "rec", "--rec"), ("new-cls", "cls", "--cls"), ("new-idt-mask", "idtMask", "--idt-mask")]
+WEIGHT_CHANGES = [("new-rec", "rec", "--rec"), ("new-cls", "cls", "--cls"), ("new-cls-fake", "clsFake", "--cls-fake"),
+                  ("new-idt-mask", "idtMask", "--idt-mask")]
+# A weight a config may omit, and what its absence means (the paper's value).
+ABSENT = {"clsFake": 0.0, "idtMask": 1.0}
 RESUME_ONLY = [("new-lr", "the learning rate", "--lr")] + [(f, n, n) for f, _, n in WEIGHT_CHANGES]
 
 
@@ -174,7 +178,7 @@ def resumed_config(run, step, a, given, where):
         change("lr", run["lrG"], a.new_lr)
         c["lrG"] = c["lrD"] = a.new_lr
     for flag, field, _ in WEIGHT_CHANGES:
-        to, was = _get(a, flag), run["weights"].get(field, 1)  # idtMask absent: 1, the paper's
+        to, was = _get(a, flag), run["weights"].get(field, ABSENT.get(field))
         if flag not in given or to < 0 or to == was:
             continue
         change(field, was, to)

@@ -16,7 +16,7 @@ export const SYNTHETIC_SET = { seed: 2018, count: 4000 } as const;
 export interface ConfigChange {
   /** The iteration the run was resumed at. */
   step: number;
-  field: 'steps' | 'lr' | 'decayFrom' | 'gEma' | 'rec' | 'idtMask' | 'cls';
+  field: 'steps' | 'lr' | 'decayFrom' | 'gEma' | 'rec' | 'idtMask' | 'cls' | 'clsFake';
   from: number;
   to: number;
 }

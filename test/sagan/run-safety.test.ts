@@ -91,7 +91,7 @@ describe('sagan train: the run folder', () => {
     expect(cutLog('{"step":1}\n{"step":2}\n{"step":1}\n{"step":3}\n{"st', 2)).toBe('{"step":1}\n{"step":2}\n');
   }, 120_000);
 
-  it('--decay-from on a resume starts a decay here or later (recorded); one that would make the learning rate jump is refused; --g-ema starts an average; --new-rec and --new-idt-mask change those weights', async () => {
+  it('--decay-from on a resume starts a decay here or later (recorded); one that would make the learning rate jump is refused; --g-ema starts an average; --new-rec, --new-idt-mask, --new-cls and --new-cls-fake change those weights', async () => {
     const config = () => JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     const before = readFileSync(join(out, 'config.json'), 'utf8');
     expect(await run('train', '--resume', '--out', out, '--quiet', '--steps', '7', '--decay-from', '3')).toBe(2); // the run is at 5
@@ -127,6 +127,13 @@ describe('sagan train: the run folder', () => {
     expect(await run('train', '--resume', '--out', out, '--quiet', '--steps', '11', '--new-cls', '3')).toBe(0);
     expect(config().changes.at(-1)).toEqual({ step: 10, field: 'cls', from: 1, to: 3 });
     expect(config().weights).toMatchObject({ cls: 3, rec: 2.5, idtMask: 0.25 });
+    // --new-cls-fake: a weight a config may omit (absent = the paper's 0) is changed from that value.
+    expect(config().weights.clsFake).toBeUndefined();
+    expect(await run('train', '--resume', '--out', out, '--quiet', '--steps', '12', '--new-cls-fake', '0.5')).toBe(0);
+    expect(config().changes.at(-1)).toEqual({ step: 11, field: 'clsFake', from: 0, to: 0.5 });
+    expect(readCheckpoint(readFileSync(join(out, 'checkpoint.safetensors'))).meta.config.weights).toMatchObject({ cls: 3, clsFake: 0.5 });
+    expect(await run('train', ...TINY, '--steps', '1', '--new-cls-fake', '1', '--out', join(dir, 'never-cls-fake'))).toBe(2);
+    expect(said()).toMatch(/--new-cls-fake changes --cls-fake of a resumed run; for a new run use --cls-fake/);
   }, 120_000);
 
   it('--resume from a weights-only export (G only) says so, naming the file and the fix, and changes nothing', async () => {

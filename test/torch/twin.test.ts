@@ -172,7 +172,7 @@ describe.skipIf(!haveTorch)('the PyTorch twin (python/sagan_torch) and this engi
     const run = configFromFlags(parseArgs('train', [...D, '--size', '32', '--width', '16', '--res', '2', '--batch', '8', '--lr', '1e-3',
       '--steps', '1700', '--cls-fake', '1', '--idt-mask', '0', '--rec', '5', '--g-ema', '0.995'], TRAIN_FLAGS));
     const resumes = [['--steps', '2500', '--new-cls', '1.5'], ['--new-rec', '2', '--new-idt-mask', '0.1', '--new-lr', '5e-4', '--decay-from', '2000', '--g-ema', '0.99'],
-      ['--g-ema', '0', '--new-cls', '1', '--log-every', '5', '--rec', '5', '--batch', '8'], ['--batch', '16'], ['--cls-fake', '0'], ['--lr', '2e-4'], ['--steps', '1000'],
+      ['--g-ema', '0', '--new-cls', '1', '--log-every', '5', '--rec', '5', '--batch', '8'], ['--new-cls-fake', '0', '--new-idt-mask', '1'], ['--batch', '16'], ['--cls-fake', '0'], ['--lr', '2e-4'], ['--steps', '1000'],
       ['--decay-from', '10']].map((f) => ['--data', '/data/celeba', '--resume', ...f]);
     const cases: { argv: string[]; run?: unknown; step?: number }[] = [...news.map((argv) => ({ argv })), ...resumes.map((argv) => ({ argv, run: JSON.parse(configJson(run)) as unknown, step: 1700 }))];
     writeFileSync(join(tmp, 'cases.json'), JSON.stringify(cases));

@@ -3,7 +3,7 @@
  * silently another. A flag given on the command line must agree with the run (`--batch 8` on a batch-4
  * run is refused, naming the flag); flags not given take the run's values. Six deliberate changes are
  * allowed, and recorded in the config's `changes`: a new total `--steps`, `--new-lr`, the loss weights
- * `--new-rec`, `--new-cls` and `--new-idt-mask`, `--decay-from`
+ * `--new-rec`, `--new-cls`, `--new-cls-fake` and `--new-idt-mask`, `--decay-from`
  * (a decay that starts here or later, so the learning rate never jumps — e.g. to settle a run that
  * oscillates between snapshots, branched from its best one), and `--g-ema` (an average of G's weights
  * that starts from the current ones; 0 drops it). Output
@@ -17,9 +17,10 @@ import { downStages } from '../model.ts';
 
 /** The loss weights a resume may change from here on: the flag, the weight it sets, the flag of a new run. */
 export const WEIGHT_CHANGES = [
-  { flag: 'new-rec', field: 'rec', newRun: '--rec' },
-  { flag: 'new-cls', field: 'cls', newRun: '--cls' },
-  { flag: 'new-idt-mask', field: 'idtMask', newRun: '--idt-mask' },
+  { flag: 'new-rec', field: 'rec', newRun: '--rec', absent: 20 },
+  { flag: 'new-cls', field: 'cls', newRun: '--cls', absent: 1 },
+  { flag: 'new-cls-fake', field: 'clsFake', newRun: '--cls-fake', absent: 0 },
+  { flag: 'new-idt-mask', field: 'idtMask', newRun: '--idt-mask', absent: 1 },
 ] as const;
 
 /** Flags that must match the run, and how each reads its value from a config. */
@@ -72,8 +73,8 @@ export function resumedConfig(run: TrainConfig, step: number, a: TrainArgs, wher
     change('lr', run.lrG, a['new-lr']);
     c.lrG = c.lrD = a['new-lr'];
   }
-  for (const { flag, field } of WEIGHT_CHANGES) {
-    const to = a[flag], was = run.weights[field] ?? 1; // idtMask absent: 1, the paper's
+  for (const { flag, field, absent } of WEIGHT_CHANGES) {
+    const to = a[flag], was = run.weights[field] ?? absent; // clsFake, idtMask absent: the paper's 0, 1
     if (!a._given.has(flag) || to < 0 || to === was) continue;
     change(field, was, to);
     c.weights = { ...c.weights, [field]: to };
