@@ -53,7 +53,10 @@ const ENV = { ...process.env, PYTHONPATH: PYDIR, OMP_NUM_THREADS: '1', XDG_RUNTI
 
 function py(args: string[], timeoutMs = 240_000): string {
   const r = spawnSync(args[0] === 'torchrun' ? 'torchrun' : PY, args[0] === 'torchrun' ? args.slice(1) : args, { cwd: PYDIR, env: ENV, encoding: 'utf8', timeout: timeoutMs });
-  if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stderr?.slice(-4000)}\n${r.stdout?.slice(-2000)}`);
+  const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
+  if (r.status !== 0 || timedOut) {
+    throw new Error(`${args.join(' ')} ${timedOut ? `timed out after ${timeoutMs / 1000} s` : 'failed'} (${r.status ?? r.signal}):\n${r.stderr?.slice(-4000)}\n${r.stdout?.slice(-2000)}`);
+  }
   return r.stdout + r.stderr;
 }
 
@@ -100,9 +103,21 @@ describe.skipIf(!haveTorch)('the PyTorch twin (python/sagan_torch) and this engi
   it('2-process DDP trains 2 iterations with G\'s average; our sagan edit loads the checkpoint and matches PyTorch\'s forward within 1e-4; a resume records --new-cls', async () => {
     const out = join(tmp, 'ddp');
     // --redirects/--tee 1: Debian's torch 1.13 on Python 3.11 crashes parsing their default ("0").
-    const log = py(['torchrun', '--redirects', '1', '--tee', '1', '--nproc_per_node', '2', '-m', 'sagan_torch.train', '--data', DATA(),
+    const ddp = ['torchrun', '--redirects', '1', '--tee', '1', '--nproc_per_node', '2', '-m', 'sagan_torch.train', '--data', DATA(),
       '--attr', 'Eyeglasses', '--size', '16', '--width', '4', '--res', '1', '--batch', '2', '--steps', '2', '--n-critic', '3',
-      '--cls-fake', '0.5', '--idt-mask', '0.3', '--g-ema', '0.9', '--log-every', '1', '--out', out]);
+      '--cls-fake', '0.5', '--idt-mask', '0.3', '--g-ema', '0.9', '--log-every', '1', '--out', out];
+    let log: string;
+    try {
+      log = py(ddp, 90_000); // the run itself takes ~8 s on 2 loaded cores
+    } catch (e) {
+      // Twice in ~25 runs on a loaded machine (never in 18 runs of the same command alone) the workers
+      // trained, rank 0 wrote the checkpoint and passed the final barrier, and the job then never exited
+      // (gloo's shutdown, Debian's torch 1.13). One more try, replacing the half-finished run; a second
+      // hang, or any other failure, fails the test.
+      if (!String(e).includes('timed out')) throw e;
+      console.log(`[torch twin] the 2-process run did not exit in 90 s; once more (--force):\n${String(e).slice(0, 600)}`);
+      log = py([...ddp, '--force'], 90_000);
+    }
     console.log(`[torch twin] DDP run:\n${log.split('\n').filter((l) => l.startsWith('[default0]')).join('\n')}`);
     const recs = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LogRecord);
     expect(recs.map((r) => r.step)).toEqual([1, 2]);
