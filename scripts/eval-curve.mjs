@@ -5,8 +5,9 @@
  * bars side by side: removal closeness (mean, share > 0.5), addition magnitude (median) and localisation,
  * mask IoU (hard and soft), judge success each way and its ceiling (the judge on the renderer's true
  * counterfactuals x*, what an exact edit would score; n/a in eval.json written before it), mean |Δ|
- * outside the region. With --svg, also draws them: one panel per bar (removal closeness, addition magnitude, mask IoU, judge removal), one line per
- * run (a run = the folder its checkpoints sit in, or the name given as label=path), the bar dashed.
+ * outside the region. With --svg, also draws them: one panel per bar (removal closeness, addition
+ * magnitude, mask IoU, judge removal), one line per run (a run = the folder its checkpoints sit in, or
+ * the name given as label=path), the bar dashed.
  * Usage: node scripts/eval-curve.mjs [--svg out.svg] [label=]runs/eval-a/eval.json [more.json …]
  */
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -11,7 +11,7 @@ Errors are UsageError: one line saying what is wrong and how to fix it."""
 import argparse
 import math
 
-from .losses import PAPER_WEIGHTS
+from .losses import PAPER_WEIGHTS, weight_of
 
 
 class UsageError(Exception):
@@ -81,8 +81,6 @@ FLAGS = [
 # The flags that change a resumed run from here on; a new run refuses them, naming the flag to use.
 WEIGHT_CHANGES = [("new-rec", "rec", "--rec"), ("new-cls", "cls", "--cls"), ("new-cls-fake", "clsFake", "--cls-fake"),
                   ("new-idt-mask", "idtMask", "--idt-mask")]
-# A weight a config may omit, and what its absence means (the paper's value).
-ABSENT = {"clsFake": 0.0, "idtMask": 1.0}
 RESUME_ONLY = [("new-lr", "the learning rate", "--lr")] + [(f, n, n) for f, _, n in WEIGHT_CHANGES]
 
 
@@ -143,10 +141,10 @@ MUST_MATCH = {
     "d-warmup": lambda c: c.get("dWarmup", 0),
     "seed": lambda c: c["seed"],
     "cls": lambda c: c["weights"]["cls"],
-    "cls-fake": lambda c: c["weights"].get("clsFake", 0),
+    "cls-fake": lambda c: weight_of(c["weights"], "clsFake"),
     "rec": lambda c: c["weights"]["rec"],
     "idt": lambda c: c["weights"]["idt"],
-    "idt-mask": lambda c: c["weights"].get("idtMask", 1),
+    "idt-mask": lambda c: weight_of(c["weights"], "idtMask"),
 }
 
 
@@ -178,7 +176,7 @@ def resumed_config(run, step, a, given, where):
         change("lr", run["lrG"], a.new_lr)
         c["lrG"] = c["lrD"] = a.new_lr
     for flag, field, _ in WEIGHT_CHANGES:
-        to, was = _get(a, flag), run["weights"].get(field, ABSENT.get(field))
+        to, was = _get(a, flag), weight_of(run["weights"], field)
         if flag not in given or to < 0 or to == was:
             continue
         change(field, was, to)

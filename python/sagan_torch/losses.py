@@ -16,6 +16,11 @@ PAPER_WEIGHTS = {"gp": 10.0, "cls": 1.0, "rec": 20.0, "idt": 100.0}
 OPTIONAL_WEIGHTS = {"clsFake": 0.0, "idtMask": 1.0}
 
 
+def weight_of(w, k):
+    """A weight's value in w: its own, or for an omitted optional one the paper's (OPTIONAL_WEIGHTS)."""
+    return w[k] if k in w else OPTIONAL_WEIGHTS[k]
+
+
 def check_weights(w, where="weights"):
     """→ w, or ValueError naming the first key that is unknown or missing (or a value out of range)."""
     unknown = sorted(set(w) - set(PAPER_WEIGHTS) - set(OPTIONAL_WEIGHTS))
@@ -56,7 +61,7 @@ def d_loss(G, D, real, c_g, eps, w=PAPER_WEIGHTS):
     gp = gradient_penalty(D, real, fake, eps)
     bce = F.binary_cross_entropy_with_logits(cls, torch.cat([c_g, c_g]), reduction="none")
     cls_real, cls_fake = bce[:n].mean(), bce[n:].mean()
-    loss = adv + w["gp"] * gp + w["cls"] * cls_real + w.get("clsFake", 0.0) * cls_fake
+    loss = adv + w["gp"] * gp + w["cls"] * cls_real + weight_of(w, "clsFake") * cls_fake
     # d_cls is the reals' BCE, as the engine logs it (the edits' term is in d_loss only).
     return loss, {"d_adv": adv, "gp": gp, "d_cls": cls_real, "d_cls_fake": cls_fake}
 
@@ -84,7 +89,7 @@ def g_loss(G, D, real, c_g, w=PAPER_WEIGHTS):
     adv = -src_f.mean()
     cls = F.binary_cross_entropy_with_logits(cls_f, t)
     rec = (G(fake, c_g)[0] - real).abs().mean()
-    idt = identity_term(image[n:], None if mask is None else mask[n:], edit[n:], real, w.get("idtMask", 1.0))
+    idt = identity_term(image[n:], None if mask is None else mask[n:], edit[n:], real, weight_of(w, "idtMask"))
     loss = adv + w["cls"] * cls + w["rec"] * rec + w["idt"] * idt
     mask_mean = mask[:n].detach().mean() if mask is not None else torch.tensor(float("nan"))
     return loss, {"g_adv": adv, "g_cls": cls, "rec": rec, "idt": idt, "mask_mean": mask_mean}

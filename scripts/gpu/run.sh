@@ -53,10 +53,13 @@ BASE="--width 16 --res 2 --batch 8 --d-warmup $D_WARMUP --lr 1e-3 --cls-fake 1 -
 RECIPE="$BASE --steps $STEPS"
 GEN="--idt-mask 0 --down 1"
 pids=()
-train() { # name, args…
+fit() { # name, args… — one `sagan train` of the run in the foreground, on the clock, its output appended
   local n=$1; shift
   timeout "$(left "$TRAIN_END")" $CLI train "$@" --ckpt-every 100 --sample-every "$SNAP" --quiet --out "$W/runs/$n" \
-    > "$W/runs/$n.txt" 2>&1 &
+    >> "$W/runs/$n.txt" 2>&1
+}
+train() { # name, args…
+  fit "$@" &
   pids+=($!)
 }
 # Eyeglasses: the shipped two-stage run — λ_cls 1 to CLS_FROM, then resumed with --new-cls 1.5 to STEPS (the
@@ -64,10 +67,7 @@ train() { # name, args…
 # mask: docs/training-recipes.md, 2026-12-05 second session).
 train_cls15() { # name, args… (without --steps)
   local n=$1; shift
-  ( timeout "$(left "$TRAIN_END")" $CLI train "$@" --steps "$CLS_FROM" --ckpt-every 100 --sample-every "$SNAP" --quiet \
-      --out "$W/runs/$n" > "$W/runs/$n.txt" 2>&1 &&
-    timeout "$(left "$TRAIN_END")" $CLI train --resume --new-cls 1.5 --steps "$STEPS" --quiet --out "$W/runs/$n" \
-      >> "$W/runs/$n.txt" 2>&1 ) &
+  ( fit "$n" "$@" --steps "$CLS_FROM" && fit "$n" --resume --new-cls 1.5 --steps "$STEPS" ) &
   pids+=($!)
 }
 # Seeds, not variants: two runs of one recipe differed more than most recipe changes measured so far.

@@ -32,6 +32,10 @@ export interface LossWeights {
 }
 /** The paper's weights: λ_gp = 10, attribute 1, dual reconstruction 20, identity 100. */
 export const PAPER_WEIGHTS: LossWeights = { gp: 10, cls: 1, rec: 20, idt: 100 };
+/** The weights a config may omit, and what their absence means: the paper's losses (no edit term, full mask share). */
+export const OPTIONAL_WEIGHTS = { clsFake: 0, idtMask: 1 } as const;
+/** A weight's value in `w`: its own, or for an omitted optional one the paper's (OPTIONAL_WEIGHTS). */
+export const weightOf = (w: LossWeights, k: keyof LossWeights): number => w[k] ?? OPTIONAL_WEIGHTS[k as keyof typeof OPTIONAL_WEIGHTS];
 
 /**
  * mean over the batch of BCE(σ(z), y) in the stable form max(z, 0) − z·y + log(1 + e^(−|z|)),
@@ -103,7 +107,7 @@ export function discriminatorLoss(G: Generator, D: Discriminator, real: Tensor, 
   const adv = sum(mul(out.src, halves(out.src.shape, -1 / m, 1 / m)));
   const gp = gradientPenalty(D, real, fake, eps, aug);
   const bce = bceElementwise(out.cls, reshape(concat([cG, cG]), out.cls.shape));
-  const clsTerms = sum(mul(bce, halves(out.cls.shape, w.cls / n, (w.clsFake ?? 0) / n)));
+  const clsTerms = sum(mul(bce, halves(out.cls.shape, w.cls / n, weightOf(w, 'clsFake') / n)));
   const loss = add(add(adv, weighted(gp, w.gp)), clsTerms);
   // For the log: the mean BCE of the reals' rows and of the edits' (one reduce).
   const [cls, clsFake] = noGrad(() => {
@@ -150,7 +154,7 @@ export function generatorLoss(G: Generator, D: Discriminator, real: Tensor, cG: 
   const adv = mul(mean(d.src), -1);
   const cls = bceWithLogits(d.cls, t);
   const rec = l1(G.forward(fake, cG).image, real);
-  const idt = identityTerm(both, real, n, w.idtMask ?? 1);
+  const idt = identityTerm(both, real, n, weightOf(w, 'idtMask'));
   const loss = add(add(add(adv, weighted(cls, w.cls)), weighted(rec, w.rec)), weighted(idt, w.idt));
   return { loss, adv, cls, rec, idt, maskMean: mask ? noGrad(() => mean(mask)) : null, fake, mask };
 }

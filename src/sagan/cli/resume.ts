@@ -14,13 +14,14 @@ import { UsageError } from './args.ts';
 import type { TrainArgs } from './train.ts';
 import { parseAugmentPolicy, type Augment } from '../augment.ts';
 import { downStages } from '../model.ts';
+import { weightOf } from '../losses.ts';
 
 /** The loss weights a resume may change from here on: the flag, the weight it sets, the flag of a new run. */
 export const WEIGHT_CHANGES = [
-  { flag: 'new-rec', field: 'rec', newRun: '--rec', absent: 20 },
-  { flag: 'new-cls', field: 'cls', newRun: '--cls', absent: 1 },
-  { flag: 'new-cls-fake', field: 'clsFake', newRun: '--cls-fake', absent: 0 },
-  { flag: 'new-idt-mask', field: 'idtMask', newRun: '--idt-mask', absent: 1 },
+  { flag: 'new-rec', field: 'rec', newRun: '--rec' },
+  { flag: 'new-cls', field: 'cls', newRun: '--cls' },
+  { flag: 'new-cls-fake', field: 'clsFake', newRun: '--cls-fake' },
+  { flag: 'new-idt-mask', field: 'idtMask', newRun: '--idt-mask' },
 ] as const;
 
 /** Flags that must match the run, and how each reads its value from a config. */
@@ -42,10 +43,10 @@ const MUST_MATCH: Record<string, (c: TrainConfig) => unknown> = {
   'data-count': (c) => c.dataCount,
   'train-count': (c) => c.trainCount ?? 0,
   cls: (c) => c.weights.cls,
-  'cls-fake': (c) => c.weights.clsFake ?? 0,
+  'cls-fake': (c) => weightOf(c.weights, 'clsFake'),
   rec: (c) => c.weights.rec,
   idt: (c) => c.weights.idt,
-  'idt-mask': (c) => c.weights.idtMask ?? 1,
+  'idt-mask': (c) => weightOf(c.weights, 'idtMask'),
   augment: (c) => (c.augment?.length ? c.augment.join(',') : 'none'),
 };
 
@@ -73,8 +74,8 @@ export function resumedConfig(run: TrainConfig, step: number, a: TrainArgs, wher
     change('lr', run.lrG, a['new-lr']);
     c.lrG = c.lrD = a['new-lr'];
   }
-  for (const { flag, field, absent } of WEIGHT_CHANGES) {
-    const to = a[flag], was = run.weights[field] ?? absent; // clsFake, idtMask absent: the paper's 0, 1
+  for (const { flag, field } of WEIGHT_CHANGES) {
+    const to = a[flag], was = weightOf(run.weights, field);
     if (!a._given.has(flag) || to < 0 || to === was) continue;
     change(field, was, to);
     c.weights = { ...c.weights, [field]: to };
