@@ -9,7 +9,7 @@ process (the step averages the gradients of all processes' batches: 8 × 2 = the
 writes OUT/log.jsonl (one line per iteration, the engine's fields), OUT/config.json and
 OUT/checkpoint.safetensors in the engine's format — `sagan edit --ckpt OUT/checkpoint.safetensors` uses
 it as is. `--resume` continues the run in OUT (also one the engine wrote) with its own config; --steps,
---new-lr, --new-rec, --new-cls, --new-idt-mask, --decay-from and --g-ema change it from here on, recorded
+--new-lr, --new-rec, --new-cls, --new-cls-fake, --new-idt-mask, --decay-from and --g-ema change it from here on, recorded
 in config.json "changes" as the engine records them. Backend: NCCL on CUDA, gloo on CPU."""
 import json
 import os
