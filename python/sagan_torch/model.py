@@ -18,33 +18,50 @@ class ResidualBlock(nn.Module):
         return x + self.main(x)
 
 
-def trunk(in_ch, out_ch, w, n_res, last, down=3):
+class CondShift(nn.Module):
+    """Not in the paper (model config 'condNorm'): h + c·δ per channel after a trunk norm of the AMN, δ from 0 —
+    the paper's constant c plane is subtracted by the first norm everywhere but the padded border (model.ts)."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.delta = nn.Parameter(torch.zeros(c))
+
+    def forward(self, h, c):
+        return h + c.view(-1, 1, 1, 1) * self.delta.view(1, -1, 1, 1)
+
+
+def trunk(in_ch, out_ch, w, n_res, last, down=3, cond=False):
     """Shared layer list of AMN and SAN: conv7 → down × (conv4 s2) → residual blocks → down × up → conv7 → last
-    (down: the paper's 3 unless the model config says otherwise, as model.ts)."""
-    layers = [nn.Conv2d(in_ch, w, 7, 1, 3), nn.InstanceNorm2d(w), nn.ReLU()]
+    (down: the paper's 3 unless the model config says otherwise; cond: a CondShift after each trunk norm, as model.ts)."""
+    def norm(c):
+        return [nn.InstanceNorm2d(c)] + ([CondShift(c)] if cond else []) + [nn.ReLU()]
+    layers = [nn.Conv2d(in_ch, w, 7, 1, 3)] + norm(w)
     c = w
     for _ in range(down):
-        layers += [nn.Conv2d(c, c * 2, 4, 2, 1), nn.InstanceNorm2d(c * 2), nn.ReLU()]
+        layers += [nn.Conv2d(c, c * 2, 4, 2, 1)] + norm(c * 2)
         c *= 2
     layers += [ResidualBlock(c) for _ in range(n_res)]
     for _ in range(down):
-        layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1), nn.InstanceNorm2d(c // 2), nn.ReLU()]
+        layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1)] + norm(c // 2)
         c //= 2
     layers += [nn.Conv2d(c, out_ch, 7, 1, 3)] + ([last] if last is not None else [])
     return nn.Sequential(*layers)
 
 
 class AMN(nn.Module):
-    """residual (model config 'residual', not in the paper): tanh(atanh(0.99 x) + f(x, c)), as model.ts."""
+    """residual (model config 'residual', not in the paper): tanh(atanh(0.99 x) + f(x, c)), as model.ts;
+    cond_norm ('condNorm', not in the paper): c also shifts the trunk's norms (CondShift)."""
 
-    def __init__(self, w=32, n_res=4, down=3, residual=False):
+    def __init__(self, w=32, n_res=4, down=3, residual=False, cond_norm=False):
         super().__init__()
         self.residual = residual
-        self.main = trunk(4, 3, w, n_res, None if residual else nn.Tanh(), down)
+        self.main = trunk(4, 3, w, n_res, None if residual else nn.Tanh(), down, cond_norm)
 
     def forward(self, x, c):
         ctile = c.view(-1, 1, 1, 1).expand(-1, 1, x.size(2), x.size(3))
-        f = self.main(torch.cat([x, ctile], 1))
+        f = torch.cat([x, ctile], 1)
+        for m in self.main:
+            f = m(f, c) if isinstance(m, CondShift) else m(f)
         return torch.tanh(torch.atanh(0.99 * x) + f) if self.residual else f
 
 
@@ -60,9 +77,9 @@ class SAN(nn.Module):
 class Generator(nn.Module):
     """G(x, c) → (image, mask); attention=False is the ablation G = AMN (mask None), as in model.ts."""
 
-    def __init__(self, w=32, n_res=4, attention=True, down=3, residual=False):
+    def __init__(self, w=32, n_res=4, attention=True, down=3, residual=False, cond_norm=False):
         super().__init__()
-        self.amn = AMN(w, n_res, down, residual)
+        self.amn = AMN(w, n_res, down, residual, cond_norm)
         self.san = SAN(w, n_res, down) if attention else None
 
     def parts(self, x, c):
@@ -102,7 +119,7 @@ def init_discriminator(D):
 
 
 # The engine's ModelConfig fields (src/sagan/model.ts): a layer option the twin lacks must not be ignored.
-MODEL_KEYS = {"size", "width", "nRes", "attention", "down", "residual"}
+MODEL_KEYS = {"size", "width", "nRes", "attention", "down", "residual", "condNorm"}
 
 
 def build(model_cfg):
@@ -116,7 +133,8 @@ def build(model_cfg):
         raise ValueError(f"model: size {s} must be a power of two >= 16")
     if down < 0 or 2 ** down > s // 2:
         raise ValueError(f"model: down {down} must be an integer from 0 to {s.bit_length() - 2}")
-    G = Generator(w, n, bool(model_cfg.get("attention", True)), down, bool(model_cfg.get("residual", False)))
+    G = Generator(w, n, bool(model_cfg.get("attention", True)), down, bool(model_cfg.get("residual", False)),
+                  bool(model_cfg.get("condNorm", False)))
     D = Discriminator(s, w)
     init_discriminator(D)
     return G, D

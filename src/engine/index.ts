@@ -16,7 +16,7 @@ export * from './ops/index.ts';
 export * as nn from './nn/index.ts';
 // The layers flat as well (like `from torch.nn import Conv2d`).
 export {
-  Module, Sequential, Linear, Conv2d, ConvTranspose2d, InstanceNorm2d, LeakyReLU, ReLU, Tanh, Sigmoid, type Init,
+  Module, Sequential, Linear, Conv2d, ConvTranspose2d, InstanceNorm2d, LeakyReLU, ReLU, Tanh, Sigmoid, parameter, type Init,
 } from './nn/index.ts';
 export { Adam, linearDecay, type AdamOptions, type OptimizerState } from './optim/adam.ts';
 export { ParameterEMA } from './optim/ema.ts';

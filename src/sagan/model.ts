@@ -9,7 +9,7 @@
  */
 import {
   Tensor, add, concat, mul, sub, reshape, log, tanh,
-  Module, Sequential, Conv2d, ConvTranspose2d, InstanceNorm2d, ReLU, LeakyReLU, Tanh, Sigmoid, type Init,
+  Module, Sequential, Conv2d, parameter, zeros, ConvTranspose2d, InstanceNorm2d, ReLU, LeakyReLU, Tanh, Sigmoid, type Init,
 } from '../engine/index.ts';
 import { tileChannel } from './tile.ts';
 
@@ -36,6 +36,11 @@ export interface ModelConfig {
    * Same parameters and names as the paper's AMN.
    */
   residual?: boolean;
+  /**
+   * Not in the paper (absent: false): besides the input plane, c shifts every trunk-level instance norm of
+   * the AMN, IN(h) + c·δ per channel (δ starts at 0; see CondShift).
+   */
+  condNorm?: boolean;
 }
 
 /** The paper's down-sampling stages of AMN and SAN. */
@@ -51,6 +56,7 @@ export function checkModelConfig(c: ModelConfig): void {
   if (!Number.isInteger(c.width) || c.width < 1) throw new Error(`model: width ${c.width} must be a positive integer`);
   if (!Number.isInteger(c.nRes) || c.nRes < 0) throw new Error(`model: nRes ${c.nRes} must be a non-negative integer`);
   if (c.residual !== undefined && typeof c.residual !== 'boolean') throw new Error(`model: residual must be true or false, got ${String(c.residual)}`);
+  if (c.condNorm !== undefined && typeof c.condNorm !== 'boolean') throw new Error(`model: condNorm must be true or false, got ${String(c.condNorm)}`);
   const d = downStages(c);
   if (!Number.isInteger(d) || d < 0 || 2 ** d > c.size / 2) throw new Error(`model: down ${d} must be an integer from 0 to ${Math.log2(c.size) - 1} (the bottleneck ${c.size}/2^down must stay ≥ 2×2)`);
 }
@@ -70,16 +76,51 @@ export class ResidualBlock extends Module {
   }
 }
 
-/** The layer list AMN and SAN share: conv7 → down × (conv4 s2) → residual blocks → down × (convT4 s2) → conv7 → last. */
-function trunk(inCh: number, outCh: number, w: number, nRes: number, down: number, last: Module | null): Sequential {
-  const layers: Module[] = [new Conv2d(inCh, w, 7, { padding: 3 }), new InstanceNorm2d(w), new ReLU()];
+/**
+ * Not in the paper: adds c·δ per channel (δ a parameter starting at 0). The paper gives the AMN c only as
+ * a constant 4th input plane; the instance norm after the first conv subtracts a constant plane's
+ * contribution everywhere but the zero-padded border, so c reaches the interior only through that border —
+ * less the larger the image (at 64² the AMN's outputs for c = 0 and 1 were the same picture,
+ * docs/training-recipes.md). After the norm nothing removes the shift, and the ReLU after it makes it
+ * vary with the features, so the layers below see c everywhere.
+ */
+export class CondShift extends Module<[Tensor, Tensor]> {
+  readonly delta: Tensor;
+  constructor(readonly channels: number) {
+    super();
+    this.delta = this.registerParameter('delta', parameter(zeros([channels])));
+  }
+  /** h [N,C,H,W], c [N] → h + c·δ. */
+  forward(h: Tensor, c: Tensor): Tensor {
+    return add(h, mul(reshape(c, [c.shape[0], 1, 1, 1]), reshape(this.delta, [1, this.channels, 1, 1])));
+  }
+}
+
+/**
+ * The layer list AMN and SAN share: conv7 → down × (conv4 s2) → residual blocks → down × (convT4 s2) → conv7 → last;
+ * with `cond`, a CondShift after each of the trunk's own norms (conv7's, the downs', the ups').
+ */
+function trunk(inCh: number, outCh: number, w: number, nRes: number, down: number, last: Module | null, cond = false): Sequential {
+  // A Sequential holds the shifts (their parameters' names follow the layer order); conditioned() calls them with c.
+  const norm = (c: number): Module[] => (cond ? [new InstanceNorm2d(c), new CondShift(c) as unknown as Module, new ReLU()] : [new InstanceNorm2d(c), new ReLU()]);
+  const layers: Module[] = [new Conv2d(inCh, w, 7, { padding: 3 }), ...norm(w)];
   let c = w;
-  for (let i = 0; i < down; i++, c *= 2) layers.push(new Conv2d(c, 2 * c, 4, { stride: 2, padding: 1 }), new InstanceNorm2d(2 * c), new ReLU());
+  for (let i = 0; i < down; i++, c *= 2) layers.push(new Conv2d(c, 2 * c, 4, { stride: 2, padding: 1 }), ...norm(2 * c));
   for (let i = 0; i < nRes; i++) layers.push(new ResidualBlock(c));
-  for (let i = 0; i < down; i++, c /= 2) layers.push(new ConvTranspose2d(c, c / 2, 4, { stride: 2, padding: 1 }), new InstanceNorm2d(c / 2), new ReLU());
+  for (let i = 0; i < down; i++, c /= 2) layers.push(new ConvTranspose2d(c, c / 2, 4, { stride: 2, padding: 1 }), ...norm(c / 2));
   layers.push(new Conv2d(c, outCh, 7, { padding: 3 }));
   if (last) layers.push(last);
   return new Sequential(...layers);
+}
+
+/** A trunk's layers in order with c given to its CondShifts (Sequential passes one input; no IN+ReLU fusion here). */
+function conditioned(main: Sequential, x: Tensor, c: Tensor): Tensor {
+  let h = x;
+  for (let i = 0; i < main.length; i++) {
+    const m = main.at(i);
+    h = m instanceof CondShift ? m.call(h, c) : (m as Module<[Tensor]>).call(h);
+  }
+  return h;
 }
 
 /** Shrinks x before atanh so that pixels at ±1 stay finite (atanh(±0.99) ≈ ±2.65). */
@@ -91,13 +132,14 @@ const RESIDUAL_SHRINK = 0.99;
  */
 export class AMN extends Module<[Tensor, Tensor]> {
   readonly main: Sequential;
-  constructor(w: number, nRes: number, down = PAPER_DOWN, readonly residual = false) {
+  constructor(w: number, nRes: number, down = PAPER_DOWN, readonly residual = false, readonly condNorm = false) {
     super();
-    this.main = this.registerModule('main', trunk(4, 3, w, nRes, down, residual ? null : new Tanh()));
+    this.main = this.registerModule('main', trunk(4, 3, w, nRes, down, residual ? null : new Tanh(), condNorm));
   }
   /** x [N,3,H,W], c [N] → [N,3,H,W]. */
   forward(x: Tensor, c: Tensor): Tensor {
-    const f = this.main.call(concat([x, tileChannel(c, x.shape[2], x.shape[3])], 1));
+    const input = concat([x, tileChannel(c, x.shape[2], x.shape[3])], 1);
+    const f = this.condNorm ? conditioned(this.main, input, c) : this.main.call(input);
     if (!this.residual) return f;
     // atanh(u) = ½·(log(1 + u) − log(1 − u)), u = 0.99·x ∈ [−0.99, 0.99].
     const u = mul(x, RESIDUAL_SHRINK);
@@ -132,7 +174,7 @@ export class Generator extends Module<[Tensor, Tensor], GeneratorOutput> {
     super();
     checkModelConfig(config);
     const down = downStages(config);
-    this.amn = this.registerModule('amn', new AMN(config.width, config.nRes, down, config.residual ?? false));
+    this.amn = this.registerModule('amn', new AMN(config.width, config.nRes, down, config.residual ?? false, config.condNorm ?? false));
     this.san = config.attention ? this.registerModule('san', new SAN(config.width, config.nRes, down)) : null;
   }
   /** G(x, c) = b·AMN(x, c) + (1 − b)·x, b = SAN(x); the ablation returns AMN(x, c). */

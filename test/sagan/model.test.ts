@@ -73,6 +73,43 @@ describe('SaGAN model', () => {
     res.dispose();
   });
 
+  it('conditional norms (--amn-cond): a shift c·δ after each trunk norm of the AMN — δ = 0 or c = 0 is the plain AMN, c = 1 is shifted', async () => {
+    manualSeed(5);
+    const cfg = { size: 16, width: 4, nRes: 1, attention: true, down: 1, residual: true };
+    const plain = new Generator(cfg), cond = new Generator({ ...cfg, condNorm: true });
+    const p = plain.amn.stateDict(), q = cond.amn.stateDict();
+    const deltas = Object.keys(q).filter((k) => k.endsWith('.delta'));
+    // conv7's norm, the down stage's and the up stage's; each shift sits between its norm and the ReLU.
+    expect(deltas).toEqual(['main.2.delta', 'main.6.delta', 'main.11.delta']); // 8 is the residual block
+    expect(deltas.map((k) => q[k].shape[0])).toEqual([4, 8, 4]);
+    expect(cond.san!.numParameters()).toBe(plain.san!.numParameters()); // the SAN never sees c
+    // The plain AMN's weights in the conditional one, in layer order (the shifts move later layers' indices).
+    const rest = Object.keys(q).filter((k) => !k.endsWith('.delta'));
+    expect(rest.map((k) => q[k].shape.join('x'))).toEqual(Object.values(p).map((v) => v.shape.join('x')));
+    const pv = Object.values(p);
+    const load = (delta: number) => cond.amn.loadStateDict(Object.fromEntries([
+      ...rest.map((k, i) => [k, pv[i]]),
+      ...deltas.map((k) => [k, { dtype: 'F32' as const, shape: [...q[k].shape], data: new Float32Array(q[k].shape[0]).map((_, j) => delta * (j % 3 - 1)) }]),
+    ]));
+    const run = () => tidy(async () => {
+      const x = noGrad(() => randn([2, 3, 16, 16], { seed: 7 }).tanh()), c = tensor([1, 0], [2]);
+      return readAll([noGrad(() => plain.amn.call(x, c)), noGrad(() => cond.amn.call(x, c))]);
+    });
+    load(0);
+    const [a0, b0] = await run();
+    for (let i = 0; i < a0.length; i++) expect(b0[i]).toBeCloseTo(a0[i], 5);
+    load(0.5);
+    const [a1, b1] = await run();
+    const half = a1.length / 2; // face 0 asks for c = 1, face 1 for c = 0
+    for (let i = half; i < a1.length; i++) expect(b1[i]).toBeCloseTo(a1[i], 5);
+    let moved = 0;
+    for (let i = 0; i < half; i++) moved = Math.max(moved, Math.abs(b1[i] - a1[i]));
+    expect(moved).toBeGreaterThan(0.05);
+    expect(() => new Generator({ ...cfg, condNorm: 1 as unknown as boolean })).toThrow(/condNorm must be true or false/);
+    plain.dispose();
+    cond.dispose();
+  });
+
   it('computes G(x, c) = b·AMN(x, c) + (1 − b)·x with a mask in [0, 1]', async () => {
     manualSeed(3);
     const cfg = { size: 16, width: 4, nRes: 1, attention: true };

@@ -181,14 +181,14 @@ describe.skipIf(!haveTorch)('the PyTorch twin (python/sagan_torch) and this engi
   it('its flags make our config, and its --resume continues with what ours continues with', () => {
     const D = ['--data', '/data/celeba', '--ckpt-every', '250']; // --ckpt-every 250: the twin's sampleEvery follows it; ours defaults to 250
     const news = [[], ['--cls', '0.7', '--cls-fake', '0.5', '--rec', '7', '--idt', '50', '--idt-mask', '0.3', '--g-ema', '0.995', '--decay-from', '100',
-      '--down', '1', '--amn-residual', '--size', '32', '--width', '16', '--res', '2', '--batch', '8', '--lr', '1e-3', '--d-warmup', '300', '--seed', '3'],
+      '--down', '1', '--amn-residual', '--amn-cond', '--size', '32', '--width', '16', '--res', '2', '--batch', '8', '--lr', '1e-3', '--d-warmup', '300', '--seed', '3'],
     ['--idt-mask', '1', '--cls-fake', '0', '--g-ema', '0', '--no-attention']].map((f) => [...D, ...f]);
     // The shipped Eyeglasses recipe's first stage, as our train writes it, resumed at 1,700.
     const run = configFromFlags(parseArgs('train', [...D, '--size', '32', '--width', '16', '--res', '2', '--batch', '8', '--lr', '1e-3',
       '--steps', '1700', '--cls-fake', '1', '--idt-mask', '0', '--rec', '5', '--g-ema', '0.995'], TRAIN_FLAGS));
     const resumes = [['--steps', '2500', '--new-cls', '1.5'], ['--new-rec', '2', '--new-idt-mask', '0.1', '--new-lr', '5e-4', '--decay-from', '2000', '--g-ema', '0.99'],
       ['--g-ema', '0', '--new-cls', '1', '--log-every', '5', '--rec', '5', '--batch', '8'], ['--new-cls-fake', '0', '--new-idt-mask', '1'], ['--batch', '16'], ['--cls-fake', '0'], ['--lr', '2e-4'], ['--steps', '1000'],
-      ['--decay-from', '10']].map((f) => ['--data', '/data/celeba', '--resume', ...f]);
+      ['--decay-from', '10'], ['--amn-cond']].map((f) => ['--data', '/data/celeba', '--resume', ...f]);
     const cases: { argv: string[]; run?: unknown; step?: number }[] = [...news.map((argv) => ({ argv })), ...resumes.map((argv) => ({ argv, run: JSON.parse(configJson(run)) as unknown, step: 1700 }))];
     writeFileSync(join(tmp, 'cases.json'), JSON.stringify(cases));
     const theirs = JSON.parse(py(['tests/config_for.py', join(tmp, 'cases.json')]).trim().split('\n').pop()!) as Record<string, unknown>[];
@@ -213,7 +213,7 @@ describe.skipIf(!haveTorch)('the PyTorch twin (python/sagan_torch) and this engi
       delete t.processes; // the twin's process count: not an engine field
       expect(t, c.argv.join(' ')).toEqual(o);
     });
-    expect(refused).toBe(5);
+    expect(refused).toBe(6);
     expect((ours[3]! as unknown as TrainConfig).changes).toEqual([{ step: 1700, field: 'steps', from: 1700, to: 2500 }, { step: 1700, field: 'cls', from: 1, to: 1.5 }]);
   }, 120_000);
 
@@ -274,6 +274,18 @@ describe.skipIf(!haveTorch)('the PyTorch twin (python/sagan_torch) and this engi
 
   it('a checkpoint from our sagan train resumes in PyTorch with the same next-iteration losses', async () => {
     await replay('paper', [], 1);
+  }, 300_000);
+
+  it('with conditional norms (--amn-cond, a residual AMN, one down stage): the same losses for two iterations, and the same shifts δ', async () => {
+    const { cfg, ours, torch } = await replay('cond', ['--amn-cond', '--amn-residual', '--down', '1'], 2);
+    expect(cfg.model).toEqual({ size: 16, width: 4, nRes: 1, attention: true, down: 1, residual: true, condNorm: true });
+    const deltas = Object.keys(ours[3]!).filter((k) => k.startsWith('G.') && k.endsWith('.delta')).sort();
+    expect(deltas).toEqual(['G.amn.main.11.delta', 'G.amn.main.2.delta', 'G.amn.main.6.delta']);
+    for (const k of deltas) {
+      const [a, b] = [toFloat32(ours[3]![k]!), toFloat32(torch[3]![k]!)];
+      expect(Math.max(...a.map(Math.abs))).toBeGreaterThan(1e-3); // trained: three Adam steps of lr 1e-3 from 0
+      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!), `${k}[${i}]`).toBeLessThanOrEqual(1e-5);
+    }
   }, 300_000);
 
   it('with λ_cls 0.7, clsFake 0.5, λ_rec 7, idtMask 0.3 and G\'s average (β 0.7): the same losses for two iterations, and the same average after them', async () => {

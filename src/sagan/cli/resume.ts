@@ -33,6 +33,7 @@ const MUST_MATCH: Record<string, (c: TrainConfig) => unknown> = {
   res: (c) => c.model.nRes,
   down: (c) => downStages(c.model),
   'amn-residual': (c) => c.model.residual ?? false,
+  'amn-cond': (c) => c.model.condNorm ?? false,
   'no-attention': (c) => !c.model.attention,
   batch: (c) => c.batchSize,
   'n-critic': (c) => c.nCritic,
