@@ -119,7 +119,7 @@ def init_discriminator(D):
 
 
 # The engine's ModelConfig fields (src/sagan/model.ts): a layer option the twin lacks must not be ignored.
-MODEL_KEYS = {"size", "width", "nRes", "attention", "down", "residual", "condNorm"}
+MODEL_KEYS = {"size", "width", "nRes", "attention", "down", "residual", "condNorm", "zeroInit"}
 
 
 def build(model_cfg):
@@ -133,8 +133,14 @@ def build(model_cfg):
         raise ValueError(f"model: size {s} must be a power of two >= 16")
     if down < 0 or 2 ** down > s // 2:
         raise ValueError(f"model: down {down} must be an integer from 0 to {s.bit_length() - 2}")
-    G = Generator(w, n, bool(model_cfg.get("attention", True)), down, bool(model_cfg.get("residual", False)),
-                  bool(model_cfg.get("condNorm", False)))
+    residual = bool(model_cfg.get("residual", False))
+    G = Generator(w, n, bool(model_cfg.get("attention", True)), down, residual, bool(model_cfg.get("condNorm", False)))
+    if model_cfg.get("zeroInit", False):
+        if not residual:
+            raise ValueError("model: zeroInit needs residual (a zero last conv makes the paper's AMN output grey)")
+        last = G.amn.main[-1]  # not in the paper: the edit starts at zero, AMN(x, c) = 0.99 x (model.ts)
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
     D = Discriminator(s, w)
     init_discriminator(D)
     return G, D

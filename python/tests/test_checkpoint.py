@@ -59,6 +59,32 @@ class CheckpointTest(unittest.TestCase):
         x = torch.rand(2, 3, 16, 16) * 2 - 1
         self.assertTrue(torch.allclose(G.amn(x, torch.tensor([1.0, 0.0])), 0.99 * x, atol=1e-6))
 
+    def test_zero_init_starts_the_edit_at_zero_and_needs_the_residual_amn(self):
+        from sagan_torch.model import build
+        x = torch.rand(2, 3, 16, 16) * 2 - 1
+        G = build({**CONFIG["model"], "residual": True, "zeroInit": True})[0]
+        self.assertTrue(torch.allclose(G.amn(x, torch.tensor([1.0, 0.0])), 0.99 * x, atol=1e-6))
+        plain = build({**CONFIG["model"], "residual": True})[0]
+        self.assertFalse(torch.allclose(plain.amn(x, torch.tensor([1.0, 0.0])), 0.99 * x, atol=1e-3))
+        with self.assertRaisesRegex(ValueError, "zeroInit needs residual"):
+            build({**CONFIG["model"], "zeroInit": True})
+
+    def test_conditional_norms_shift_only_where_c_is_1(self):
+        from sagan_torch.model import build
+        G = build({**CONFIG["model"], "residual": True, "condNorm": True, "down": 1})[0]
+        names = [n for n, _ in G.named_parameters() if n.endswith(".delta")]
+        self.assertEqual(names, ["amn.main.2.delta", "amn.main.6.delta", "amn.main.10.delta"])  # nRes 0: the up stage follows
+        x = torch.rand(2, 3, 16, 16) * 2 - 1
+        c = torch.tensor([1.0, 0.0])
+        with torch.no_grad():
+            before = G.amn(x, c)
+            for n, p in G.named_parameters():
+                if n.endswith(".delta"):
+                    p.copy_(torch.linspace(-0.5, 0.5, p.numel()))
+            after = G.amn(x, c)
+        self.assertTrue(torch.allclose(before[1], after[1], atol=1e-6))  # c = 0: no shift
+        self.assertGreater((before[0] - after[0]).abs().max().item(), 0.01)
+
 
     def test_round_trip_restores_weights_adam_and_position(self):
         t = Trainer(CONFIG)

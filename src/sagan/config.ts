@@ -138,7 +138,7 @@ export function checkTrainConfig(c: unknown, where: string): TrainConfig {
     if (p) fail('model.down', p, m!.down);
   }
   if (typeof m!.attention !== 'boolean') fail('model.attention', 'must be true or false', m!.attention);
-  for (const f of ['residual', 'condNorm'] as const) if (m![f] !== undefined && typeof m![f] !== 'boolean') fail(`model.${f}`, 'must be true or false', m![f]);
+  for (const f of ['residual', 'condNorm', 'zeroInit'] as const) if (m![f] !== undefined && typeof m![f] !== 'boolean') fail(`model.${f}`, 'must be true or false', m![f]);
   try {
     checkModelConfig(m as unknown as ModelConfig);
   } catch (e) {

@@ -41,6 +41,13 @@ export interface ModelConfig {
    * the AMN, IN(h) + c·δ per channel (δ starts at 0; see CondShift).
    */
   condNorm?: boolean;
+  /**
+   * Not in the paper (absent: false; needs `residual`): the AMN's last conv starts at zero, so AMN(x, c) = 0.99·x
+   * at iteration 0 and the edit grows from nothing. From the default init, the 64² residual AMN painted
+   * blobs over hair and background that the mask closed over, and then never learned to edit
+   * (docs/training-recipes.md).
+   */
+  zeroInit?: boolean;
 }
 
 /** The paper's down-sampling stages of AMN and SAN. */
@@ -56,7 +63,8 @@ export function checkModelConfig(c: ModelConfig): void {
   if (!Number.isInteger(c.width) || c.width < 1) throw new Error(`model: width ${c.width} must be a positive integer`);
   if (!Number.isInteger(c.nRes) || c.nRes < 0) throw new Error(`model: nRes ${c.nRes} must be a non-negative integer`);
   if (c.residual !== undefined && typeof c.residual !== 'boolean') throw new Error(`model: residual must be true or false, got ${String(c.residual)}`);
-  if (c.condNorm !== undefined && typeof c.condNorm !== 'boolean') throw new Error(`model: condNorm must be true or false, got ${String(c.condNorm)}`);
+  for (const f of ['condNorm', 'zeroInit'] as const) if (c[f] !== undefined && typeof c[f] !== 'boolean') throw new Error(`model: ${f} must be true or false, got ${String(c[f])}`);
+  if (c.zeroInit && !c.residual) throw new Error('model: zeroInit needs residual (a zero last conv makes the paper\'s AMN output grey, tanh(0) = 0)');
   const d = downStages(c);
   if (!Number.isInteger(d) || d < 0 || 2 ** d > c.size / 2) throw new Error(`model: down ${d} must be an integer from 0 to ${Math.log2(c.size) - 1} (the bottleneck ${c.size}/2^down must stay ≥ 2×2)`);
 }
@@ -100,7 +108,7 @@ export class CondShift extends Module<[Tensor, Tensor]> {
  * The layer list AMN and SAN share: conv7 → down × (conv4 s2) → residual blocks → down × (convT4 s2) → conv7 → last;
  * with `cond`, a CondShift after each of the trunk's own norms (conv7's, the downs', the ups').
  */
-function trunk(inCh: number, outCh: number, w: number, nRes: number, down: number, last: Module | null, cond = false): Sequential {
+function trunk(inCh: number, outCh: number, w: number, nRes: number, down: number, last: Module | null, cond = false, lastInit: Init = 'pytorch'): Sequential {
   // A Sequential holds the shifts (their parameters' names follow the layer order); conditioned() calls them with c.
   const norm = (c: number): Module[] => (cond ? [new InstanceNorm2d(c), new CondShift(c) as unknown as Module, new ReLU()] : [new InstanceNorm2d(c), new ReLU()]);
   const layers: Module[] = [new Conv2d(inCh, w, 7, { padding: 3 }), ...norm(w)];
@@ -108,7 +116,7 @@ function trunk(inCh: number, outCh: number, w: number, nRes: number, down: numbe
   for (let i = 0; i < down; i++, c *= 2) layers.push(new Conv2d(c, 2 * c, 4, { stride: 2, padding: 1 }), ...norm(2 * c));
   for (let i = 0; i < nRes; i++) layers.push(new ResidualBlock(c));
   for (let i = 0; i < down; i++, c /= 2) layers.push(new ConvTranspose2d(c, c / 2, 4, { stride: 2, padding: 1 }), ...norm(c / 2));
-  layers.push(new Conv2d(c, outCh, 7, { padding: 3 }));
+  layers.push(new Conv2d(c, outCh, 7, { padding: 3, init: lastInit }));
   if (last) layers.push(last);
   return new Sequential(...layers);
 }
@@ -132,9 +140,10 @@ const RESIDUAL_SHRINK = 0.99;
  */
 export class AMN extends Module<[Tensor, Tensor]> {
   readonly main: Sequential;
-  constructor(w: number, nRes: number, down = PAPER_DOWN, readonly residual = false, readonly condNorm = false) {
+  constructor(w: number, nRes: number, down = PAPER_DOWN, readonly residual = false, readonly condNorm = false, zeroInit = false) {
     super();
-    this.main = this.registerModule('main', trunk(4, 3, w, nRes, down, residual ? null : new Tanh(), condNorm));
+    // { normal: 0 }: weights N(0, 0²) and biases 0 — a zero conv.
+    this.main = this.registerModule('main', trunk(4, 3, w, nRes, down, residual ? null : new Tanh(), condNorm, zeroInit ? { normal: 0 } : 'pytorch'));
   }
   /** x [N,3,H,W], c [N] → [N,3,H,W]. */
   forward(x: Tensor, c: Tensor): Tensor {
@@ -174,7 +183,7 @@ export class Generator extends Module<[Tensor, Tensor], GeneratorOutput> {
     super();
     checkModelConfig(config);
     const down = downStages(config);
-    this.amn = this.registerModule('amn', new AMN(config.width, config.nRes, down, config.residual ?? false, config.condNorm ?? false));
+    this.amn = this.registerModule('amn', new AMN(config.width, config.nRes, down, config.residual ?? false, config.condNorm ?? false, config.zeroInit ?? false));
     this.san = config.attention ? this.registerModule('san', new SAN(config.width, config.nRes, down)) : null;
   }
   /** G(x, c) = b·AMN(x, c) + (1 − b)·x, b = SAN(x); the ablation returns AMN(x, c). */

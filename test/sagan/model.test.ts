@@ -110,6 +110,24 @@ describe('SaGAN model', () => {
     cond.dispose();
   });
 
+  it('a zero-initialised edit (--amn-zero-init) keeps 0.99·x for either c at the start; it needs the residual AMN', async () => {
+    manualSeed(6);
+    const cfg = { size: 16, width: 4, nRes: 1, attention: true, down: 2, residual: true };
+    const G = new Generator({ ...cfg, zeroInit: true }), plain = new Generator(cfg);
+    const [x, y1, y0, p1] = await tidy(async () => {
+      const x = noGrad(() => randn([2, 3, 16, 16]).tanh());
+      return readAll([x, noGrad(() => G.amn.call(x, tensor([1, 1], [2]))), noGrad(() => G.amn.call(x, tensor([0, 0], [2]))), noGrad(() => plain.amn.call(x, tensor([1, 1], [2])))]);
+    });
+    for (let i = 0; i < x.length; i++) {
+      expect(y1[i]).toBeCloseTo(0.99 * x[i], 6);
+      expect(y0[i]).toBeCloseTo(0.99 * x[i], 6);
+    }
+    expect(p1.some((v, i) => Math.abs(v - 0.99 * x[i]) > 0.01)).toBe(true); // the default init does edit
+    expect(() => new Generator({ ...cfg, residual: false, zeroInit: true })).toThrow(/zeroInit needs residual/);
+    G.dispose();
+    plain.dispose();
+  });
+
   it('computes G(x, c) = b·AMN(x, c) + (1 − b)·x with a mask in [0, 1]', async () => {
     manualSeed(3);
     const cfg = { size: 16, width: 4, nRes: 1, attention: true };

@@ -181,7 +181,7 @@ describe.skipIf(!haveTorch)('the PyTorch twin (python/sagan_torch) and this engi
   it('its flags make our config, and its --resume continues with what ours continues with', () => {
     const D = ['--data', '/data/celeba', '--ckpt-every', '250']; // --ckpt-every 250: the twin's sampleEvery follows it; ours defaults to 250
     const news = [[], ['--cls', '0.7', '--cls-fake', '0.5', '--rec', '7', '--idt', '50', '--idt-mask', '0.3', '--g-ema', '0.995', '--decay-from', '100',
-      '--down', '1', '--amn-residual', '--amn-cond', '--size', '32', '--width', '16', '--res', '2', '--batch', '8', '--lr', '1e-3', '--d-warmup', '300', '--seed', '3'],
+      '--down', '1', '--amn-residual', '--amn-cond', '--amn-zero-init', '--size', '32', '--width', '16', '--res', '2', '--batch', '8', '--lr', '1e-3', '--d-warmup', '300', '--seed', '3'],
     ['--idt-mask', '1', '--cls-fake', '0', '--g-ema', '0', '--no-attention']].map((f) => [...D, ...f]);
     // The shipped Eyeglasses recipe's first stage, as our train writes it, resumed at 1,700.
     const run = configFromFlags(parseArgs('train', [...D, '--size', '32', '--width', '16', '--res', '2', '--batch', '8', '--lr', '1e-3',

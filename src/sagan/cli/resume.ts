@@ -34,6 +34,7 @@ const MUST_MATCH: Record<string, (c: TrainConfig) => unknown> = {
   down: (c) => downStages(c.model),
   'amn-residual': (c) => c.model.residual ?? false,
   'amn-cond': (c) => c.model.condNorm ?? false,
+  'amn-zero-init': (c) => c.model.zeroInit ?? false,
   'no-attention': (c) => !c.model.attention,
   batch: (c) => c.batchSize,
   'n-critic': (c) => c.nCritic,

@@ -34,6 +34,7 @@ export const TRAIN_FLAGS = {
   down: { type: 'int', default: PAPER_DOWN, ...bounds(RANGES.down), help: "not in the paper (3): down-sampling stages of AMN and SAN. At 32² the paper's 3 leave a 4×4 bottleneck that blurs what the AMN copies — the eyes under a pair of glasses a removal must restore; 1 or 2 keep them (bottleneck 16² or 8²)" },
   'amn-residual': { type: 'boolean', default: false, help: "not in the paper: the AMN predicts the change, tanh(atanh(0.99·x) + f(x, c)), not the whole image — the paper's AMN rebuilds every pixel from instance-normalised features and at 32² misses by ~0.15–0.2 inside the region even when asked to keep it (sagan eval: AMN copy error), which an open mask paints over the face a removal should restore" },
   'amn-cond': { type: 'boolean', default: false, help: "not in the paper: c also shifts the AMN's instance norms, IN(h) + c·δ per channel — the paper's c enters as a constant input plane whose contribution the first norm subtracts everywhere but the zero-padded border, so at 64² the AMN's outputs for c = 0 and 1 were the same picture" },
+  'amn-zero-init': { type: 'boolean', default: false, help: "not in the paper (needs --amn-residual): the AMN's last conv starts at zero, so the edit grows from nothing — from the default init the 64² AMN painted blobs over hair and background that the mask closed over, and it never learned to edit" },
   batch: { type: 'int', default: D.batchSize, ...bounds(RANGES.batchSize), help: 'batch size' },
   steps: { type: 'int', default: D.steps, ...bounds(RANGES.steps), help: 'iterations (each: n-critic D steps + 1 G step); with --resume: a new total' },
   'n-critic': { type: 'int', default: D.nCritic, ...bounds(RANGES.nCritic), help: 'D steps per G step' },
@@ -83,7 +84,7 @@ export function configFromFlags(a: TrainArgs): TrainConfig {
     attribute: a.attr, data: a.data,
     ...(a.data === 'synthetic' ? { dataSeed: a['data-seed'], dataCount: a['data-count'] } : {}),
     ...(a.data !== 'synthetic' && a['train-count'] > 0 ? { trainCount: a['train-count'] } : {}),
-    model: { size: a.size, width: a.width, nRes: a.res, attention: !a['no-attention'], ...(a.down !== PAPER_DOWN ? { down: a.down } : {}), ...(a['amn-residual'] ? { residual: true } : {}), ...(a['amn-cond'] ? { condNorm: true } : {}) },
+    model: { size: a.size, width: a.width, nRes: a.res, attention: !a['no-attention'], ...(a.down !== PAPER_DOWN ? { down: a.down } : {}), ...(a['amn-residual'] ? { residual: true } : {}), ...(a['amn-cond'] ? { condNorm: true } : {}), ...(a['amn-zero-init'] ? { zeroInit: true } : {}) },
     batchSize: a.batch, steps: a.steps, nCritic: a['n-critic'], lrG: a.lr, lrD: a.lr, dWarmup: a['d-warmup'],
     decayFrom: a['decay-from'] < 0 ? Infinity : a['decay-from'], seed: a.seed,
     ...(augment.length ? { augment } : {}), ...(a['g-ema'] > 0 ? { gEma: a['g-ema'] } : {}),
@@ -159,7 +160,7 @@ export async function runTraining(s: TrainSetup, o: RunOptions = {}): Promise<Tr
   }
   await writeFileAtomic(`${out}/config.json`, configJson(config, 2) + '\n');
   const m = config.model;
-  console.error(`training SaGAN ${m.size}² w${m.width} res${m.nRes}${m.down !== undefined ? ` down${m.down}` : ''}${m.residual ? ' residual AMN' : ''}${m.condNorm ? ' conditional norms' : ''}${m.attention ? '' : ' (no attention)'} on ${config.data}/${config.attribute}, batch ${config.batchSize}, ${config.steps} iterations` +
+  console.error(`training SaGAN ${m.size}² w${m.width} res${m.nRes}${m.down !== undefined ? ` down${m.down}` : ''}${m.residual ? ' residual AMN' : ''}${m.condNorm ? ' conditional norms' : ''}${m.zeroInit ? ' (zero-init edit)' : ''}${m.attention ? '' : ' (no attention)'} on ${config.data}/${config.attribute}, batch ${config.batchSize}, ${config.steps} iterations` +
     `${o.adapter ? ` — GPU: ${o.adapter}` : ''}; G ${trainer.G.numParameters().toLocaleString('en')} / D ${trainer.D.numParameters().toLocaleString('en')} parameters`);
   const bar = o.quiet ? null : new ProgressBar('train');
   trainer.sink.progress = (p) => {
