@@ -108,7 +108,7 @@ export class CondShift extends Module<[Tensor, Tensor]> {
  * The layer list AMN and SAN share: conv7 → down × (conv4 s2) → residual blocks → down × (convT4 s2) → conv7 → last;
  * with `cond`, a CondShift after each of the trunk's own norms (conv7's, the downs', the ups').
  */
-function trunk(inCh: number, outCh: number, w: number, nRes: number, down: number, last: Module | null, cond = false, lastInit: Init = 'pytorch'): Sequential {
+function trunk(inCh: number, outCh: number, w: number, nRes: number, down: number, last: Module | null, cond = false): Sequential {
   // A Sequential holds the shifts (their parameters' names follow the layer order); conditioned() calls them with c.
   const norm = (c: number): Module[] => (cond ? [new InstanceNorm2d(c), new CondShift(c) as unknown as Module, new ReLU()] : [new InstanceNorm2d(c), new ReLU()]);
   const layers: Module[] = [new Conv2d(inCh, w, 7, { padding: 3 }), ...norm(w)];
@@ -116,7 +116,7 @@ function trunk(inCh: number, outCh: number, w: number, nRes: number, down: numbe
   for (let i = 0; i < down; i++, c *= 2) layers.push(new Conv2d(c, 2 * c, 4, { stride: 2, padding: 1 }), ...norm(2 * c));
   for (let i = 0; i < nRes; i++) layers.push(new ResidualBlock(c));
   for (let i = 0; i < down; i++, c /= 2) layers.push(new ConvTranspose2d(c, c / 2, 4, { stride: 2, padding: 1 }), ...norm(c / 2));
-  layers.push(new Conv2d(c, outCh, 7, { padding: 3, init: lastInit }));
+  layers.push(new Conv2d(c, outCh, 7, { padding: 3 }));
   if (last) layers.push(last);
   return new Sequential(...layers);
 }
@@ -142,8 +142,13 @@ export class AMN extends Module<[Tensor, Tensor]> {
   readonly main: Sequential;
   constructor(w: number, nRes: number, down = PAPER_DOWN, readonly residual = false, readonly condNorm = false, zeroInit = false) {
     super();
-    // { normal: 0 }: weights N(0, 0²) and biases 0 — a zero conv.
-    this.main = this.registerModule('main', trunk(4, 3, w, nRes, down, residual ? null : new Tanh(), condNorm, zeroInit ? { normal: 0 } : 'pytorch'));
+    this.main = this.registerModule('main', trunk(4, 3, w, nRes, down, residual ? null : new Tanh(), condNorm));
+    // Zeroed after the default init, not drawn otherwise: every later draw (the SAN, D, the batches) stays as without it.
+    if (zeroInit) {
+      const last = this.main.at(-1);
+      last.loadStateDict(Object.fromEntries(Object.entries(last.stateDict()).map(([k, v]) =>
+        [k, { dtype: 'F32' as const, shape: [...v.shape], data: new Float32Array(v.shape.reduce((a, b) => a * b, 1)) }])));
+    }
   }
   /** x [N,3,H,W], c [N] → [N,3,H,W]. */
   forward(x: Tensor, c: Tensor): Tensor {
