@@ -76,11 +76,12 @@ train_cls15 eyeglasses-s4 --attr Eyeglasses --size 32 $BASE $GEN --seed 4
 train smiling-s3 --attr Smiling --size 32 $RECIPE $GEN --amn-residual --seed 3
 train smiling-s4 --attr Smiling --size 32 $RECIPE $GEN --amn-residual --seed 4
 # Smiling at 64²: a classifier of the critic's size sees smiles there far better (97.8 % against 92.2 % at 32²),
-# but on this machine the 64² run closed its mask against a critic class head that labels every edit
-# with its source (g_cls 5–10 by 900) — so also without that head's edit term, and with λ_cls 3 beside it.
+# but on the CPU no 64² run started editing in 200–1,300 iterations: from the default init the AMN painted
+# blobs the mask closed over (--amn-zero-init removes them), and the AMN never came to depend on c (nor with
+# --amn-cond's direct path) — so as shipped, with the zero-initialised edit, and with both, for thousands.
 train smiling-64 --attr Smiling --size 64 $RECIPE --idt-mask 0 --down 2 --amn-residual --seed 2
-train smiling-64-cf0 --attr Smiling --size 64 $RECIPE --idt-mask 0 --down 2 --amn-residual --seed 2 --cls-fake 0
-train smiling-64-cf0-cls3 --attr Smiling --size 64 $RECIPE --idt-mask 0 --down 2 --amn-residual --seed 2 --cls-fake 0 --cls 3
+train smiling-64-zi --attr Smiling --size 64 $RECIPE --idt-mask 0 --down 2 --amn-residual --amn-zero-init --seed 2
+train smiling-64-zic --attr Smiling --size 64 $RECIPE --idt-mask 0 --down 2 --amn-residual --amn-zero-init --amn-cond --seed 2
 train mouth-slightly-open --attr Mouth_Slightly_Open --size 32 $RECIPE $GEN --seed 3
 train no-beard --attr No_Beard --size 32 $RECIPE $GEN --seed 3
 train eyeglasses-noattn --attr Eyeglasses --size 32 $RECIPE $GEN --no-attention
