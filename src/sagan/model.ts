@@ -44,8 +44,8 @@ export interface ModelConfig {
   /**
    * Not in the paper (absent: false; needs `residual`): the AMN's last conv starts at zero, so AMN(x, c) = 0.99·x
    * at iteration 0 and the edit grows from nothing. From the default init, the 64² residual AMN painted
-   * blobs over hair and background that the mask closed over, and then never learned to edit
-   * (docs/training-recipes.md).
+   * blobs over hair and background that the mask closed over; zero-initialised, it painted none and the
+   * mask sat on the mouth (docs/training-recipes.md).
    */
   zeroInit?: boolean;
 }
@@ -62,8 +62,7 @@ export function checkModelConfig(c: ModelConfig): void {
   if (!Number.isInteger(Math.log2(c.size)) || c.size < 16) throw new Error(`model: size ${c.size} must be a power of two ≥ 16 (D halves it down to 2×2)`);
   if (!Number.isInteger(c.width) || c.width < 1) throw new Error(`model: width ${c.width} must be a positive integer`);
   if (!Number.isInteger(c.nRes) || c.nRes < 0) throw new Error(`model: nRes ${c.nRes} must be a non-negative integer`);
-  if (c.residual !== undefined && typeof c.residual !== 'boolean') throw new Error(`model: residual must be true or false, got ${String(c.residual)}`);
-  for (const f of ['condNorm', 'zeroInit'] as const) if (c[f] !== undefined && typeof c[f] !== 'boolean') throw new Error(`model: ${f} must be true or false, got ${String(c[f])}`);
+  for (const f of ['residual', 'condNorm', 'zeroInit'] as const) if (c[f] !== undefined && typeof c[f] !== 'boolean') throw new Error(`model: ${f} must be true or false, got ${String(c[f])}`);
   if (c.zeroInit && !c.residual) throw new Error('model: zeroInit needs residual (a zero last conv makes the paper\'s AMN output grey, tanh(0) = 0)');
   const d = downStages(c);
   if (!Number.isInteger(d) || d < 0 || 2 ** d > c.size / 2) throw new Error(`model: down ${d} must be an integer from 0 to ${Math.log2(c.size) - 1} (the bottleneck ${c.size}/2^down must stay ≥ 2×2)`);
@@ -87,10 +86,10 @@ export class ResidualBlock extends Module {
 /**
  * Not in the paper: adds c·δ per channel (δ a parameter starting at 0). The paper gives the AMN c only as
  * a constant 4th input plane; the instance norm after the first conv subtracts a constant plane's
- * contribution everywhere but the zero-padded border, so c reaches the interior only through that border —
- * less the larger the image (at 64² the AMN's outputs for c = 0 and 1 were the same picture,
- * docs/training-recipes.md). After the norm nothing removes the shift, and the ReLU after it makes it
- * vary with the features, so the layers below see c everywhere.
+ * contribution everywhere but the zero-padded border, so c reaches the interior only through that border
+ * and what the layers below make of it. After the norm nothing removes the shift, and the ReLU after it
+ * makes it vary with the features, so the layers below see c everywhere. (Measured, docs/training-recipes.md:
+ * the 32² AMNs learnt to carry c inward without it; the 64² ones ignored c, with it or without.)
  */
 export class CondShift extends Module<[Tensor, Tensor]> {
   readonly delta: Tensor;
